@@ -17,6 +17,17 @@
 
 #define CONFIG_MAX_LISTEN	8
 #define CONFIG_DEFAULT_PATH	"/etc/amt-mps/amt-mps.yaml"
+#define CONFIG_MAX_FILE		(1024 * 1024)	/* bytes of amt-mps.yaml */
+
+/* Built-in defaults (no file): state in ./amt-mps-state, socket inside. */
+#define CONFIG_DEFAULT_STATE_DIR "amt-mps-state"
+/* Defaults when a file is loaded but does not set the key. */
+#define CONFIG_FILE_STATE_DIR	"/var/lib/amt-mps"
+#define CONFIG_FILE_SOCKET	"/run/amt-mps/control.sock"
+
+#define CONFIG_KEEPALIVE_MIN	5	/* s, keepalive.interval bounds */
+#define CONFIG_KEEPALIVE_MAX	3600
+#define CONFIG_TIMEOUT_MAX	86400	/* s, keepalive.timeout */
 
 /* Where and why loading failed: "file:line:col: message". */
 struct config_err {
@@ -103,19 +114,49 @@ struct mps_config {
 	} log;
 };
 
-/* A config holding the built-in defaults (listen 0.0.0.0:4433 ...). */
+/* "modern"/"legacy", "error".."debug", "text"/"json"; never NULL. */
+const char *config_tls_profile_name(enum config_tls_profile p);
+const char *config_log_level_name(enum config_log_level l);
+const char *config_log_format_name(enum config_log_format f);
+
+/*
+ * A config holding the built-in defaults for a first try without a file:
+ * listen 0.0.0.0:4433, state_dir <cwd>/amt-mps-state (made absolute now),
+ * control.socket <state_dir>/control.sock, no certificate (the daemon
+ * generates a development one), no devices file.  NULL if out of memory.
+ */
 struct mps_config *config_new_defaults(void);
 
 /*
  * Loads and validates path.  On success *out is a new config (free with
  * config_free) and 0 is returned; on failure err is filled and
- * MPS_ERR_CONFIG returned.
+ * MPS_ERR_CONFIG returned (MPS_ERR_NOMEM if memory ran out).  err may be
+ * NULL.  The file is at most CONFIG_MAX_FILE bytes; keys it does not set
+ * take the defaults of docs/configuration.md (state_dir
+ * CONFIG_FILE_STATE_DIR, control.socket CONFIG_FILE_SOCKET, the rest as
+ * config_new_defaults).  c->path is the file's absolute path.
  */
 int	config_load(const char *path, struct mps_config **out,
 	    struct config_err *err);
+
+/*
+ * Like config_load on data[0..len) (need not be NUL-terminated).  name is
+ * only used in err->file; relative paths resolve against basedir (an
+ * absolute directory; NULL means the current directory).  c->path stays
+ * NULL.
+ */
+int	config_load_buffer(const char *data, size_t len, const char *name,
+	    const char *basedir, struct mps_config **out,
+	    struct config_err *err);
+
+/* Frees c and everything it owns; NULL is fine. */
 void	config_free(struct mps_config *c);
 
-/* Writes the effective configuration as YAML (amt-mps -T). */
+/*
+ * Writes the effective configuration as YAML (amt-mps -T): every key,
+ * absolute paths, unset values as null.  config_load accepts the output
+ * and yields an equal configuration.
+ */
 void	config_dump(const struct mps_config *c, FILE *fp);
 
 #endif /* CONFIG_H */

@@ -46,7 +46,8 @@
 	X(MPS_ERR_COOLDOWN,	-31, "power action refused during cooldown") \
 	X(MPS_ERR_BUSY,		-32, "too many requests in flight")	\
 	X(MPS_ERR_TLS,		-33, "TLS error")			\
-	X(MPS_ERR_INTERNAL,	-34, "internal error")
+	X(MPS_ERR_INTERNAL,	-34, "internal error")			\
+	X(MPS_ERR_EXISTS,	-35, "file exists")
 
 enum mps_err {
 	MPS_OK = 0,
