@@ -177,15 +177,46 @@ struct apf_msg {
  *
  * Messages the device never sends (SERVICE_ACCEPT, USERAUTH_FAILURE ...)
  * decode too: the simulator uses the same decoder on the server's output.
+ *
+ * Layout choices: USERAUTH_REQUEST carries FALSE + password only for method
+ * "password" (has_password); USERAUTH_FAILURE is string + 1 partial byte
+ * (MeshCentral's and Open AMT's 15-byte form leaves a stray 0 byte);
+ * REQUEST_SUCCESS is 1 byte unless APF_DEC_REQ_SUCCESS_PORT (below);
+ * CHANNEL_OPEN uses the forwarded/direct-tcpip layout for any type string;
+ * reserved fields (DISCONNECT u16, OPEN_FAILURE u32s, PROTOCOLVERSION's 64
+ * bytes) are skipped whatever their value.  udp-send-to data is capped at
+ * APF_MAX_STRING like every string.
  */
 int	apf_decode(const uint8_t *buf, size_t len, size_t max_data,
 	    struct apf_msg *m, size_t *consumed);
 
 /*
+ * Decoder options for apf_decode_ex().
+ *
+ * APF_DEC_REQ_SUCCESS_PORT: decode REQUEST_SUCCESS as the 5-byte reply to
+ * tcpip-forward (type + u32 port, u.req_success.has_port = 1) instead of
+ * the 1-byte form.  The two forms cannot be told apart on a stream: only the
+ * peer that sent the global request knows which reply comes next.  A client
+ * (the simulator) keeps its sent global requests in a FIFO and passes this
+ * flag while the oldest unanswered one is a tcpip-forward; amt-mps always
+ * answers tcpip-forward with the port and cancel-tcpip-forward without.
+ * REQUEST_FAILURE is always 1 byte.
+ */
+#define APF_DEC_REQ_SUCCESS_PORT	0x01u
+
+/* apf_decode() with APF_DEC_* flags; apf_decode() is flags 0. */
+int	apf_decode_ex(const uint8_t *buf, size_t len, size_t max_data,
+	    unsigned int flags, struct apf_msg *m, size_t *consumed);
+
+/*
  * Encode m into out[0..cap).  Sets *len.  MPS_ERR_NO_SPACE if it does not
  * fit, MPS_ERR_INVALID for an unencodable message (unknown type, string over
- * APF_MAX_STRING, data over APF_MAX_DATA).  REQUEST_SUCCESS carries the port
- * iff u.req_success.has_port.
+ * APF_MAX_STRING, data over APF_MAX_DATA, a length with a NULL pointer).
+ * REQUEST_SUCCESS carries the port iff u.req_success.has_port.
+ * GLOBAL_REQUEST takes its name from u.global.kind; kind 0 encodes just
+ * u.global.name + want_reply (a bare unknown request, for testing peers).
+ * USERAUTH_REQUEST appends FALSE + password iff the method is "password".
+ * OPEN_FAILURE's reserved words and DISCONNECT's u16 are written as 0.
  */
 int	apf_encode(const struct apf_msg *m, uint8_t *out, size_t cap,
 	    size_t *len);
