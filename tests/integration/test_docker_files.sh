@@ -52,28 +52,38 @@ check "Dockerfile: HEALTHCHECK runs amt-mps-cli" \
 check "Dockerfile: volumes /etc/amt-mps and /var/lib/amt-mps" \
     grep -qx 'VOLUME \["/etc/amt-mps", "/var/lib/amt-mps"\]' "$F"
 
-# Every folder the top-level CMakeLists.txt builds, and every folder a copied
+# Every folder the top-level CMakeLists.txt builds, and every path a copied
 # CMakeLists.txt reads through CMAKE_SOURCE_DIR, must be copied in.
-copied=$(sed -n 's/^COPY \([a-z]*\)\/ .*/\1/p' "$F" | sort -u)
+sources=$(grep '^COPY ' "$F" | grep -v -- '--from' | awk '{ for (i = 2; i < NF; i++) print $i }')
+covered() {
+	local p=$1 src
+	for src in $sources; do
+		case $src in
+		*/) case $p/ in "$src"*) return 0 ;; esac ;;
+		*) [ "$p" = "$src" ] && return 0 ;;
+		esac
+	done
+	return 1
+}
 layers=$(sed -n 's/^foreach(dir \(.*\))$/\1/p' "$ROOT/CMakeLists.txt" | tr ' ' '\n' | sort -u)
 missing=""
 for dir in $layers; do
-	echo "$copied" | grep -qx "$dir" || missing="$missing $dir"
+	covered "$dir" || missing="$missing $dir"
 done
-for dir in $copied; do
+for dir in $layers; do
 	[ -f "$ROOT/$dir/CMakeLists.txt" ] || continue
 	while read -r ref; do
-		[ -d "$ROOT/${ref:-/nonexistent}" ] || continue
-		echo "$copied" | grep -qx "$ref" || missing="$missing $ref"
-	done < <(grep -ho 'CMAKE_SOURCE_DIR}/[A-Za-z_.-]*' "$ROOT/$dir/CMakeLists.txt" |
-	    sed 's/.*}\///' | sort -u)
+		[ -e "$ROOT/${ref:-/nonexistent}" ] || continue
+		covered "$ref" || missing="$missing $ref"
+	done < <(grep -ho 'CMAKE_SOURCE_DIR}/[A-Za-z0-9_./-]*' "$ROOT/$dir/CMakeLists.txt" |
+	    sed 's/.*}\///; s/\/$//' | sort -u)
 done
 if [ -z "$layers" ]; then
 	bad "Dockerfile: could not read the layer list of CMakeLists.txt"
 elif [ -n "$missing" ]; then
-	bad "Dockerfile: COPY misses folder(s) the build reads:$missing"
+	bad "Dockerfile: COPY misses path(s) the build reads:$missing"
 else
-	ok "Dockerfile: copies every folder the build reads ($(echo "$copied" | tr '\n' ' '))"
+	ok "Dockerfile: copies everything the build reads ($(echo "$sources" | tr '\n' ' '))"
 fi
 
 # ----------------------------------------------------------- compose ----
@@ -162,7 +172,8 @@ if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
 			[ -n "$path" ] || { lost="$lost $lib(unresolved)"; continue; }
 			pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)
 			[ -n "$pkg" ] || pkg=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)
-			case $pkg in libc6 | libgcc-s1) continue ;; esac
+			# Sanitizer runtimes come with ASan/UBSan builds only.
+			case $pkg in libc6 | libgcc-s1 | libasan* | libubsan* | liblsan* | libtsan* | libclang-rt*) continue ;; esac
 			echo "$runtime_pkgs" | grep -qx "$pkg" || lost="$lost $lib($pkg)"
 		done
 	done
