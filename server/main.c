@@ -1,7 +1,7 @@
 /*
  * main.c: amt-mps command line.
  *
- *	amt-mps [-c FILE] [-d] [-f] [-t] [-T] [--version]
+ *	amt-mps [-c FILE] [-l ADDR:PORT] [-d] [-f] [-t] [-T] [--version]
  *
  * The daemon always runs in the foreground and logs to stderr (systemd,
  * docker and supervisors expect that); -f is accepted for compatibility.
@@ -17,14 +17,48 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: amt-mps [-dftT] [-c file] [--version]\n"
+	fprintf(fp, "usage: amt-mps [-dftT] [-c file] [-l addr:port] "
+	    "[--version]\n"
 	    "  -c file    configuration file (default %s if it exists,\n"
 	    "             otherwise built-in defaults for a first try)\n"
+	    "  -l a:p     listen on this address and port instead of the\n"
+	    "             configured ones (IPv6 as [addr]:port)\n"
 	    "  -d         log at debug level\n"
 	    "  -f         run in the foreground (always the case)\n"
 	    "  -t         check the configuration and devices files, exit\n"
 	    "  -T         print the effective configuration, exit\n"
 	    "  --version  print the version, exit\n", CONFIG_DEFAULT_PATH);
+}
+
+/*
+ * -l ADDR:PORT replaces the listen list: a first try on built-in defaults
+ * can stay on loopback, and tests never bind a public address.
+ */
+static int
+parse_listen(const char *arg, struct config_listen *l)
+{
+	const char	*colon = strrchr(arg, ':');
+	const char	*a = arg;
+	size_t		 alen;
+	char		*end;
+	long		 port;
+
+	if (colon == NULL)
+		return -1;
+	alen = (size_t)(colon - arg);
+	if (alen >= 2 && arg[0] == '[' && arg[alen - 1] == ']') {
+		a = arg + 1;
+		alen -= 2;
+	}
+	if (alen == 0 || alen >= sizeof(l->address))
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || port < 1 || port > 65535)
+		return -1;
+	memset(l, 0, sizeof(*l));
+	memcpy(l->address, a, alen);
+	l->port = (uint16_t)port;
+	return 0;
 }
 
 /* amt-mps -t: every file the daemon would read at startup. */
@@ -64,14 +98,25 @@ main(int argc, char *argv[])
 	};
 	struct mps_config	*cfg = NULL;
 	struct config_err	 err;
+	struct config_listen	 listen;
 	const char		*path = NULL;
 	char			 buf[600];
 	int			 ch, debug = 0, test = 0, dump = 0, rc;
+	int			 have_listen = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:dftTh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dftThl:", longopts, NULL))
+	    != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'l':
+			if (parse_listen(optarg, &listen) != 0) {
+				fprintf(stderr, "amt-mps: -l %s: expected "
+				    "ADDR:PORT, e.g. 127.0.0.1:4433\n", optarg);
+				return 2;
+			}
+			have_listen = 1;
 			break;
 		case 'd':
 			debug = 1;
@@ -116,6 +161,10 @@ main(int argc, char *argv[])
 	}
 	if (debug)
 		cfg->log.level = CONFIG_LOG_DEBUG;
+	if (have_listen) {
+		cfg->listen[0] = listen;
+		cfg->nlisten = 1;
+	}
 
 	if (dump) {
 		config_dump(cfg, stdout);
