@@ -66,7 +66,8 @@ ready=$run/sim.ready
 rm -f "$ready"
 "$sim" --server 127.0.0.1:4433 --insecure --count "$count" \
     --guid-base 4c4c4544-0042-1000-8033-000000000001 \
-    --user mpsuser --password Demo-Pass1 --ready-file "$ready" \
+    --user mpsuser --password Demo-Pass1 --amt-user admin --amt-password Demo-Pass1 \
+    --ready-file "$ready" \
     --summary "$run/sim-summary.json" >"$run/sim.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 300); do
@@ -84,8 +85,8 @@ if [ "$n" != "$count" ]; then
 fi
 first=$("$cli" --json devices | python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][0]["guid"])')
 
-say "amt-mps-cli show ${first:0:8}"
-"$cli" show "${first:0:8}"
+say "amt-mps-cli show $first"
+"$cli" show "$first"
 
 if "$cli" power "$first" status >/dev/null 2>&1; then
 	say "amt-mps-cli power $first status / cycle / status"

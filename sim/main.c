@@ -35,6 +35,10 @@ enum {
 	OPT_WINDOW, OPT_MAX_PACKET, OPT_MAX_CHANNELS, OPT_CHAN_OUT_MAX,
 	OPT_REFUSE_OPEN, OPT_MISBEHAVE, OPT_MISBEHAVE_COUNT, OPT_RECONNECT,
 	OPT_BACKOFF, OPT_HANDSHAKE_TIMEOUT, OPT_VERSION,
+	OPT_AMT_USER, OPT_AMT_PASSWORD, OPT_AMT_VERSION, OPT_AMT_PROVISIONING,
+	OPT_AMT_POWER, OPT_FIXTURES, OPT_WSMAN_LOG, OPT_WSMAN_FAULT,
+	OPT_WSMAN_FAULT_COUNT, OPT_WSMAN_LISTEN, OPT_WSMAN_LISTEN_TLS,
+	OPT_WSMAN_NONCE_LIFETIME,
 };
 
 static const struct option sim_longopts[] = {
@@ -73,6 +77,22 @@ static const struct option sim_longopts[] = {
 	{ "backoff",		required_argument, NULL, OPT_BACKOFF },
 	{ "handshake-timeout",	required_argument, NULL,
 	    OPT_HANDSHAKE_TIMEOUT },
+	{ "amt-user",		required_argument, NULL, OPT_AMT_USER },
+	{ "amt-password",	required_argument, NULL, OPT_AMT_PASSWORD },
+	{ "amt-version",	required_argument, NULL, OPT_AMT_VERSION },
+	{ "amt-provisioning",	required_argument, NULL,
+	    OPT_AMT_PROVISIONING },
+	{ "amt-power",		required_argument, NULL, OPT_AMT_POWER },
+	{ "fixtures",		required_argument, NULL, OPT_FIXTURES },
+	{ "wsman-log",		required_argument, NULL, OPT_WSMAN_LOG },
+	{ "wsman-fault",	required_argument, NULL, OPT_WSMAN_FAULT },
+	{ "wsman-fault-count",	required_argument, NULL,
+	    OPT_WSMAN_FAULT_COUNT },
+	{ "wsman-listen",	required_argument, NULL, OPT_WSMAN_LISTEN },
+	{ "wsman-listen-tls",	required_argument, NULL,
+	    OPT_WSMAN_LISTEN_TLS },
+	{ "wsman-nonce-lifetime", required_argument, NULL,
+	    OPT_WSMAN_NONCE_LIFETIME },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
@@ -122,6 +142,22 @@ sim_usage(FILE *fp)
 "  --reconnect             reconnect after a drop, with backoff\n"
 "  --backoff MIN,MAX       reconnect backoff seconds (1,30)\n"
 "  --handshake-timeout S   give up a handshake after S seconds (60)\n"
+"WS-Man responder (ports 16992/16993):\n"
+"  --amt-user U --amt-password P  AMT digest credentials (" \
+    SIM_WSMAN_DEFAULT_USER " / " SIM_WSMAN_DEFAULT_PASSWORD ")\n"
+"  --amt-version V         firmware version (" SIM_WSMAN_DEFAULT_VERSION ")\n"
+"  --amt-provisioning M    acm or ccm (acm)\n"
+"  --amt-power S           initial power state: on off sleep hibernate (on)\n"
+"  --fixtures DIR|none     recorded responses (default: the shared set,\n"
+"                          then the installed copy; none: built-in only)\n"
+"  --wsman-log FILE        append one JSON line per WS-Man request\n"
+"  --wsman-fault KIND[=N]  wrong-auth destination-unreachable\n"
+"                          return-value=N slow=MS http-captures\n"
+"                          (repeatable)\n"
+"  --wsman-fault-count K   first K devices get the faults (all)\n"
+"  --wsman-listen A:P      serve device 0's WS-Man on a local TCP port\n"
+"  --wsman-listen-tls A:P  the same over TLS (as 16993)\n"
+"  --wsman-nonce-lifetime S  digest nonces expire after S seconds (300)\n"
 "  -v, --verbose           log per-device events (twice: states)\n");
 }
 
@@ -285,6 +321,28 @@ sim_parse_backoff(struct sim_opts *o, const char *s)
 	return 0;
 }
 
+/* --amt-power: the states a machine can be found in. */
+static int
+sim_parse_power(const char *s, uint32_t *v)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 state;
+	} t[] = {
+		{ "on", SIM_AMT_ON }, { "off", SIM_AMT_OFF },
+		{ "sleep", SIM_AMT_SLEEP_DEEP },
+		{ "hibernate", SIM_AMT_HIBERNATE },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(s, t[i].name) == 0) {
+			*v = t[i].state;
+			return 0;
+		}
+	return MPS_ERR_USAGE;
+}
+
 static int
 sim_bad(const char *opt, const char *arg)
 {
@@ -439,6 +497,59 @@ main(int argc, char **argv)
 			if (sim_parse_double(optarg, 0, 86400, &dv) != 0)
 				return sim_bad("--handshake-timeout", optarg);
 			o->handshake_timeout_ms = (uint32_t)(dv * 1000);
+			break;
+		case OPT_AMT_USER:
+			if (optarg[0] == '\0' || strlen(optarg) > 64)
+				return sim_bad("--amt-user", optarg);
+			o->wsman.user = optarg;
+			break;
+		case OPT_AMT_PASSWORD:
+			if (strlen(optarg) > 64)
+				return sim_bad("--amt-password", optarg);
+			o->wsman.password = optarg;
+			break;
+		case OPT_AMT_VERSION:
+			if (sim_wsman_version_parse(&o->wsman, optarg) != 0)
+				return sim_bad("--amt-version", optarg);
+			break;
+		case OPT_AMT_PROVISIONING:
+			if (strcmp(optarg, "acm") == 0)
+				o->wsman.provisioning_mode = 1;
+			else if (strcmp(optarg, "ccm") == 0)
+				o->wsman.provisioning_mode = 4;
+			else
+				return sim_bad("--amt-provisioning", optarg);
+			break;
+		case OPT_AMT_POWER:
+			if (sim_parse_power(optarg, &o->wsman.power) != 0)
+				return sim_bad("--amt-power", optarg);
+			break;
+		case OPT_FIXTURES:
+			o->wsman.fixtures = optarg;
+			break;
+		case OPT_WSMAN_LOG:
+			o->wsman.log_path = optarg;
+			break;
+		case OPT_WSMAN_FAULT:
+			if (sim_wsman_fault_parse(&o->wsman, optarg) != 0)
+				return sim_bad("--wsman-fault", optarg);
+			break;
+		case OPT_WSMAN_FAULT_COUNT:
+			if (sim_parse_u32(optarg, 0, 1000000,
+			    &o->wsman.fault_count) != 0)
+				return sim_bad("--wsman-fault-count", optarg);
+			break;
+		case OPT_WSMAN_LISTEN:
+			o->wsman.listen = optarg;
+			break;
+		case OPT_WSMAN_LISTEN_TLS:
+			o->wsman.listen_tls = optarg;
+			break;
+		case OPT_WSMAN_NONCE_LIFETIME:
+			if (sim_parse_u32(optarg, 0, 86400 * 365,
+			    &o->wsman.nonce_lifetime_s) != 0)
+				return sim_bad("--wsman-nonce-lifetime",
+				    optarg);
 			break;
 		case 'v':
 			o->verbose++;

@@ -11,8 +11,9 @@
  *                     the APF handshake (enum sim_dev_state).
  *   struct sim_chan   one channel the MPS opened to a forwarded port,
  *                     with window accounting both ways, bound to a service.
- *   struct sim_svc    what answers on a port (echo now; WS-Man and SOL
- *                     later): open/data/writable/close callbacks.
+ *   struct sim_svc    what answers on a port (WS-Man on 16992/16993,
+ *                     echo elsewhere): open/data/writable/close callbacks.
+ *   struct sim_wsman  the WS-Man responder's fleet-wide state (sim_wsman.h).
  */
 #ifndef SIM_H
 #define SIM_H
@@ -24,6 +25,7 @@
 #include <stdio.h>
 
 #include "apf.h"
+#include "sim_wsman.h"
 
 struct event_base;
 struct event;
@@ -209,6 +211,8 @@ struct sim_opts {
 	double		 progress_s;		/* 0 = quiet */
 	int		 exit_when_closed;
 	int		 verbose;
+	/* WS-Man responder (16992/16993) */
+	struct sim_wsman_cfg wsman;
 };
 
 /* Counters for the summary; all cumulative unless noted. */
@@ -269,6 +273,7 @@ struct sim_fleet {
 	int			 stopping;
 	int			 exit_code;
 	struct sim_stats	 st;
+	struct sim_wsman	 wsman;
 };
 
 /*
@@ -375,6 +380,9 @@ const struct sim_svc *sim_svc_for_port(uint32_t port);
 
 /* sim_svc_echo.c */
 extern const struct sim_svc sim_svc_echo;
+
+/* sim_svc_wsman.c */
+extern const struct sim_svc sim_svc_wsman;
 
 /* sim_summary.c */
 /* The JSON summary to path ("-" = stdout), a file written atomically. */

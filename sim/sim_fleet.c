@@ -52,6 +52,7 @@ sim_fleet_opts_default(struct sim_opts *o)
 	o->chan_out_max = 64 * 1024;
 	o->misbehave = SIM_MB_NONE;
 	o->misbehave_count = UINT32_MAX;	/* all */
+	sim_wsman_cfg_default(&o->wsman);
 }
 
 uint64_t
@@ -283,8 +284,10 @@ sim_fleet_tick(evutil_socket_t fd, short what, void *arg)
 		sim_fleet_stop(f, "duration reached");
 		return;
 	}
-	/* Nothing can happen any more: every device closed for good. */
-	if (f->state_count[SIM_DEV_CLOSED] == f->ndevs) {
+	/* Nothing can happen any more: every device closed for good (a
+	 * --wsman-listen port still can: it runs until told to stop). */
+	if (f->state_count[SIM_DEV_CLOSED] == f->ndevs &&
+	    f->wsman.listener[0] == NULL && f->wsman.listener[1] == NULL) {
 		sim_fleet_write_ready(f);
 		sim_fleet_stop(f, "every device closed");
 	}
@@ -403,6 +406,35 @@ sim_fleet_guid(const uint8_t base[APF_UUID_LEN], uint32_t i,
 	}
 }
 
+/* The WS-Man responder: templates, call log, the debug listeners. */
+static int
+sim_fleet_wsman_init(struct sim_fleet *f)
+{
+	struct sim_wsman	*w = &f->wsman;
+	char			 err[512];
+	int			 r;
+
+	w->cfg = f->opt.wsman;
+	w->verbose = f->opt.verbose;
+	if ((r = sim_wsman_init(w, f->base, f->ndevs, err, sizeof(err))) !=
+	    0) {
+		fprintf(stderr, "amt-cira-sim: WS-Man responder: %s\n", err);
+		return r;
+	}
+	sim_fleet_log(f, 1, NULL, "WS-Man: %zu response templates (%zu "
+	    "recorded files read from %s, %zu skipped)", w->fx.n,
+	    w->fx.files, w->fx.dir[0] != '\0' ? w->fx.dir :
+	    "nowhere, built-in only", w->fx.skipped);
+	if (w->cfg.listen == NULL && w->cfg.listen_tls == NULL)
+		return 0;
+	if ((r = sim_wsman_listen_start(w, sim_wsman_amt(w, 0,
+	    f->devs[0].uuid), err, sizeof(err))) != 0) {
+		fprintf(stderr, "amt-cira-sim: %s\n", err);
+		return r;
+	}
+	return 0;
+}
+
 int
 sim_fleet_init(struct sim_fleet *f)
 {
@@ -412,6 +444,8 @@ sim_fleet_init(struct sim_fleet *f)
 	int		 r;
 	static const int sigs[] = { SIGINT, SIGTERM, SIGUSR1 };
 
+	/* Log lines before the run starts count from here. */
+	f->t0_ms = sim_fleet_now_ms();
 	if (o->misbehave == SIM_MB_DUPLICATE_GUID)
 		ndup = o->misbehave_count;
 	f->ndevs = o->count + ndup;
@@ -453,7 +487,7 @@ sim_fleet_init(struct sim_fleet *f)
 		if (f->sig_ev[i] == NULL || event_add(f->sig_ev[i], NULL) != 0)
 			return MPS_ERR_NOMEM;
 	}
-	return 0;
+	return sim_fleet_wsman_init(f);
 }
 
 int
@@ -483,6 +517,8 @@ sim_fleet_free(struct sim_fleet *f)
 		}
 		free(f->devs);
 	}
+	/* After the channels (they hold connections), before the base. */
+	sim_wsman_free(&f->wsman);
 	for (i = 0; i < sizeof(f->sig_ev) / sizeof(f->sig_ev[0]); i++)
 		if (f->sig_ev[i] != NULL)
 			event_free(f->sig_ev[i]);

@@ -138,6 +138,18 @@ sim_summary_fprint(struct sim_fleet *f, FILE *fp)
 	    (unsigned long long)st->mb_closed_by_server,
 	    (unsigned long long)st->mb_active,
 	    (unsigned long long)st->mb_originals_closed_by_server);
+	fprintf(fp, "\"wsman\":{\"requests\":%llu,\"ok\":%llu,"
+	    "\"unauthorized\":%llu,\"faults\":%llu,\"http_errors\":%llu,"
+	    "\"tls_handshakes\":%llu,\"tls_failures\":%llu,"
+	    "\"connections\":%u},",
+	    (unsigned long long)f->wsman.st.requests,
+	    (unsigned long long)f->wsman.st.ok,
+	    (unsigned long long)f->wsman.st.unauthorized,
+	    (unsigned long long)f->wsman.st.faults,
+	    (unsigned long long)f->wsman.st.http_errors,
+	    (unsigned long long)f->wsman.st.tls_handshakes,
+	    (unsigned long long)f->wsman.st.tls_failures,
+	    f->wsman.nconns);
 	fprintf(fp, "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,"
 	    "\"max_rss_kib\":%ld,\"nofile_limit\":%llu,",
 	    sim_summary_tv(ru.ru_utime), sim_summary_tv(ru.ru_stime),

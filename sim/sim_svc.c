@@ -2,10 +2,11 @@
  * sim_svc.c: which service answers a channel to a given device port.
  *
  * AMT's ports: 16992/16993 WS-Man (HTTP/HTTPS), 16994/16995 redirection
- * (SOL, IDER; plain/TLS), 623/664 ASF RMCP, 5900 KVM (VNC).  Every port
- * echoes for now; the WS-Man responder and the SOL service take their rows
- * here when they exist.  A port without a row refuses the channel
- * (OPEN_FAILURE 2, as AMT does for a port with nothing behind it).
+ * (SOL, IDER; plain/TLS), 623/664 ASF RMCP, 5900 KVM (VNC).  WS-Man
+ * answers on 16992/16993; every other port echoes for now (the SOL service
+ * takes its row here when it exists).  A port without a row refuses the
+ * channel (OPEN_FAILURE 2, as AMT does for a port with nothing behind it).
+ * Rows are searched in order: port 0 (any) comes last.
  */
 #include <stddef.h>
 
@@ -15,6 +16,8 @@ static const struct {
 	uint32_t		 port;	/* 0 = any port */
 	const struct sim_svc	*svc;
 } sim_svc_table[] = {
+	{ 16992, &sim_svc_wsman },
+	{ 16993, &sim_svc_wsman },
 	{ 0, &sim_svc_echo },
 };
 

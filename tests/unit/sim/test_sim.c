@@ -47,6 +47,11 @@ struct t_conn {
 	size_t			 sent, echoed;
 	int			 closing;
 	int			 chan_done;
+	/* WS-Man mode: a 401 on a first channel, a 200 on a second one */
+	int			 wphase;
+	char			 wbuf[16384];
+	size_t			 wlen;
+	char			 realm[64], nonce[64];
 };
 
 struct t_srv {
@@ -56,7 +61,9 @@ struct t_srv {
 	struct event		*check_ev;
 	struct t_conn		*conns[T_MAX_CONNS];
 	int			 nconns;
-	int			 open_channel;	/* open 16992 after forwards */
+	int			 open_channel;	/* open 16994 after forwards */
+	int			 wsman;		/* open 16992, speak HTTP */
+	int			 wsman_401, wsman_200, wsman_bad;
 	int			 chans_done;
 	int			 echo_mismatch;
 	int			 session_errors;
@@ -129,6 +136,103 @@ t_pump(struct t_conn *c)
 	}
 }
 
+/* Value of key="..." in s, into out. */
+static void
+t_param(const char *s, const char *key, char *out, size_t len)
+{
+	const char	*p = strstr(s, key);
+
+	assert_non_null(p);
+	p += strlen(key);
+	snprintf(out, len, "%.*s", (int)strcspn(p, "\""), p);
+}
+
+/* WS-Man over the channel: a request, with Digest once we have a nonce. */
+static void
+t_wsman_send(struct t_conn *c)
+{
+	static const char	 body[] = "<s:Envelope xmlns:s=\"http://www.w3."
+	    "org/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap."
+	    "org/ws/2004/08/addressing\" xmlns:w=\"http://schemas.dmtf.org/"
+	    "wbem/wsman/1/wsman.xsd\"><s:Header><a:Action>http://schemas."
+	    "xmlsoap.org/ws/2004/09/transfer/Get</a:Action><w:ResourceURI>"
+	    "http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_"
+	    "AssociatedPowerManagementService</w:ResourceURI><a:MessageID>1"
+	    "</a:MessageID></s:Header><s:Body/></s:Envelope>";
+	char			 req[4096], auth[1024] = "", resp[33];
+	int			 n;
+
+	if (c->wphase == 1) {
+		assert_int_equal(sim_digest_response("admin", c->realm,
+		    "P@ssw0rd", "POST", "/wsman", c->nonce, "00000001", "cn",
+		    resp), 0);
+		snprintf(auth, sizeof(auth), "Authorization: Digest "
+		    "username=\"admin\", realm=\"%s\", nonce=\"%s\", "
+		    "uri=\"/wsman\", qop=auth, nc=00000001, cnonce=\"cn\", "
+		    "response=\"%s\"\r\n", c->realm, c->nonce, resp);
+	}
+	n = snprintf(req, sizeof(req), "POST /wsman HTTP/1.1\r\nHost: %s:16992"
+	    "\r\n%sContent-Length: %zu\r\n\r\n%s", "device", auth,
+	    sizeof(body) - 1, body);
+	assert_int_equal(apf_session_send(c->s, c->chan, (const uint8_t *)req,
+	    (size_t)n), n);
+}
+
+static void
+t_wsman_event(struct t_conn *c, const struct apf_event *ev)
+{
+	struct t_srv	*srv = c->srv;
+
+	switch (ev->type) {
+	case APF_EV_CHAN_OPENED:
+		c->wlen = 0;
+		t_wsman_send(c);
+		break;
+	case APF_EV_CHAN_DATA:
+		if (c->wlen + ev->u.data.len >= sizeof(c->wbuf)) {
+			srv->wsman_bad++;
+			break;
+		}
+		memcpy(c->wbuf + c->wlen, ev->u.data.p, ev->u.data.len);
+		c->wlen += ev->u.data.len;
+		c->wbuf[c->wlen] = '\0';
+		(void)apf_session_consumed(c->s, c->chan, ev->u.data.len);
+		/* The 200 keeps the connection: we end it ourselves. */
+		if (c->wphase == 1 && strstr(c->wbuf, "\r\n0\r\n\r\n")) {
+			if (strncmp(c->wbuf, "HTTP/1.1 200 OK\r\n", 17) == 0 &&
+			    strstr(c->wbuf, "<g:PowerState>2</g:PowerState>"))
+				srv->wsman_200++;
+			else
+				srv->wsman_bad++;
+			(void)apf_session_close(c->s, c->chan);
+		}
+		break;
+	case APF_EV_CHAN_CLOSED:
+		if (c->wphase == 0) {
+			/* AMT closes the channel after its 401. */
+			if (strncmp(c->wbuf, "HTTP/1.1 401 Unauthorized\r\n",
+			    27) != 0) {
+				srv->wsman_bad++;
+				break;
+			}
+			srv->wsman_401++;
+			t_param(c->wbuf, "realm=\"", c->realm,
+			    sizeof(c->realm));
+			t_param(c->wbuf, "nonce=\"", c->nonce,
+			    sizeof(c->nonce));
+			c->wphase = 1;
+			assert_int_equal(apf_session_open(c->s, 16992, c,
+			    &c->chan), 0);
+		} else {
+			c->chan_done = 1;
+			srv->chans_done++;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 t_event(void *arg, const struct apf_event *ev)
 {
@@ -145,15 +249,30 @@ t_event(void *arg, const struct apf_event *ev)
 		if (++c->nfwd != 7)
 			break;
 		(void)apf_session_keepalive_options(c->s, 5, 0);
-		if (srv->open_channel)
+		if (srv->wsman)
 			assert_int_equal(apf_session_open(c->s, 16992, c,
+			    &c->chan), 0);
+		else if (srv->open_channel)
+			assert_int_equal(apf_session_open(c->s, 16994, c,
 			    &c->chan), 0);
 		break;
 	case APF_EV_CHAN_OPENED:
 	case APF_EV_CHAN_WINDOW:
-		t_pump(c);
-		break;
 	case APF_EV_CHAN_DATA:
+	case APF_EV_CHAN_CLOSED:
+		if (srv->wsman) {
+			t_wsman_event(c, ev);
+			break;
+		}
+		if (ev->type == APF_EV_CHAN_CLOSED) {
+			c->chan_done = 1;
+			srv->chans_done++;
+			break;
+		}
+		if (ev->type != APF_EV_CHAN_DATA) {
+			t_pump(c);
+			break;
+		}
 		if (c->echoed + ev->u.data.len > T_PAYLOAD ||
 		    memcmp(srv->payload + c->echoed, ev->u.data.p,
 		    ev->u.data.len) != 0)
@@ -162,10 +281,6 @@ t_event(void *arg, const struct apf_event *ev)
 		(void)apf_session_consumed(c->s, c->chan, ev->u.data.len);
 		if (c->echoed == T_PAYLOAD)
 			(void)apf_session_close(c->s, c->chan);
-		break;
-	case APF_EV_CHAN_CLOSED:
-		c->chan_done = 1;
-		srv->chans_done++;
 		break;
 	default:
 		break;
@@ -259,7 +374,7 @@ t_check(evutil_socket_t fd, short what, void *arg)
 		raise(SIGTERM);
 		return;
 	}
-	if (!srv->open_channel)
+	if (!srv->open_channel && !srv->wsman)
 		return;	/* misbehaviour runs end when every device closed */
 	done = srv->chans_done == (int)f->opt.count &&
 	    f->st.keepalive_replies >= f->opt.count &&
@@ -361,6 +476,35 @@ test_fleet_echo(void **state)
 	assert_int_equal(f.st.disconnected, 0);
 	assert_int_equal(srv.echo_mismatch, 0);
 	assert_int_equal(srv.chans_done, 3);
+	assert_int_equal(srv.session_errors, 0);
+	sim_fleet_free(&f);
+}
+
+/*
+ * The WS-Man service on 16992 over real APF channels: without
+ * credentials a 401 and the device closes the channel (as AMT does); on a
+ * new channel with the Digest answer, the instance, chunked.
+ */
+static void
+test_fleet_wsman(void **state)
+{
+	static struct sim_fleet	f;
+	static struct t_srv	srv;
+
+	t_opts(&f, 2);
+	f.opt.max_packet = 500;		/* answers in many CHANNEL_DATAs */
+	memset(&srv, 0, sizeof(srv));
+	srv.wsman = 1;
+	t_run(&f, &srv);
+	assert_int_equal(srv.wsman_bad, 0);
+	assert_int_equal(srv.wsman_401, 2);
+	assert_int_equal(srv.wsman_200, 2);
+	assert_int_equal(f.st.channels_opened, 4);
+	assert_int_equal(f.st.channels_closed, 4);
+	assert_int_equal(f.st.channel_glitches, 0);
+	assert_int_equal(f.wsman.st.unauthorized, 2);
+	assert_int_equal(f.wsman.st.ok, 2);
+	assert_int_equal(f.wsman.nconns, 0);
 	assert_int_equal(srv.session_errors, 0);
 	sim_fleet_free(&f);
 }
@@ -525,6 +669,7 @@ main(void)
 		cmocka_unit_test(test_guid_numbering),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_fleet_echo),
+		cmocka_unit_test(test_fleet_wsman),
 		cmocka_unit_test(test_fleet_pipeline),
 		cmocka_unit_test(test_fleet_wrong_password),
 		cmocka_unit_test(test_fleet_unknown_request),
