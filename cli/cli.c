@@ -24,25 +24,68 @@ static int	cli_help(struct cli *, int, char **);
  */
 static const struct cli_cmd cli_cmds[] = {
 	{ "devices", "[--tag T]", "list connected devices",
-	    0, 0, CLI_OPT_TAG, 0, cmd_devices_list },
+	    0, 0, CLI_OPT_TAG, 0, cmd_devices_list, NULL },
 	{ "show", "DEV", "show one connected device in detail",
-	    1, 1, 0, CLI_CMD_DEVICE, cmd_devices_show },
+	    1, 1, 0, CLI_CMD_DEVICE, cmd_devices_show, NULL },
 	{ "disconnect", "DEV", "close a device's tunnel (it will reconnect)",
-	    1, 1, 0, CLI_CMD_DEVICE, cmd_devices_disconnect },
+	    1, 1, 0, CLI_CMD_DEVICE, cmd_devices_disconnect, NULL },
+	{ "power", "DEV|--all|--tag T ACTION", "power state (ACTION status) "
+	    "or a power action", 2, 2, CLI_OPT_ALL | CLI_OPT_TAG,
+	    CLI_CMD_DEVICE, cmd_amt_power,
+	    "ACTION: status, on, off, soft-off, reset, soft-reset, cycle, "
+	    "sleep,\n  hibernate, nmi (soft-off, soft-reset, sleep and "
+	    "hibernate need the OS agent)" },
+	{ "boot", "DEV|--all|--tag T pxe|bios|hdd|cd [--reboot]",
+	    "boot once from TARGET at the next start", 2, 2,
+	    CLI_OPT_ALL | CLI_OPT_TAG | CLI_OPT_REBOOT, CLI_CMD_DEVICE,
+	    cmd_amt_boot, "--reboot  then reset the device if it is on, "
+	    "power it on if not" },
+	{ "pxeboot", "DEV|--all|--tag T", "boot once from the network now "
+	    "(boot pxe --reboot)", 1, 1, CLI_OPT_ALL | CLI_OPT_TAG,
+	    CLI_CMD_DEVICE, cmd_amt_pxeboot, NULL },
+	{ "info", "DEV|--all|--tag T", "AMT version, host name, UUID, "
+	    "provisioning mode", 1, 1, CLI_OPT_ALL | CLI_OPT_TAG,
+	    CLI_CMD_DEVICE, cmd_amt_info, NULL },
+	{ "version", "DEV|--all|--tag T", "AMT firmware version",
+	    1, 1, CLI_OPT_ALL | CLI_OPT_TAG, CLI_CMD_DEVICE,
+	    cmd_amt_version, NULL },
+	{ "uuid", "DEV|--all|--tag T", "the system UUID AMT reports",
+	    1, 1, CLI_OPT_ALL | CLI_OPT_TAG, CLI_CMD_DEVICE, cmd_amt_uuid,
+	    NULL },
+	{ "time", "DEV|--all|--tag T", "set the AMT clock to this host's "
+	    "clock", 1, 1, CLI_OPT_ALL | CLI_OPT_TAG, CLI_CMD_DEVICE,
+	    cmd_amt_time, NULL },
+	{ "wsman", "DEV|--all|--tag T OP CLASS [METHOD] [options]",
+	    "raw WS-Management: get, enumerate, put, invoke", 3, 4,
+	    CLI_OPT_ALL | CLI_OPT_TAG | CLI_OPT_SELECTOR | CLI_OPT_PARAM |
+	    CLI_OPT_SET | CLI_OPT_XML, CLI_CMD_DEVICE, cmd_wsman,
+	    "wsman DEV get CLASS [--selector K=V ...]\n"
+	    "  wsman DEV enumerate CLASS\n"
+	    "  wsman DEV put CLASS [--selector K=V ...] (--set K=V ... | "
+	    "--xml FILE)\n"
+	    "  wsman DEV invoke CLASS METHOD [--selector K=V ...] "
+	    "[--param K=V ...]\n"
+	    "  CLASS is a class name (AMT_GeneralSettings) or a resource "
+	    "URI" },
+	{ "forward", "DEV PORT [--listen ADDR:PORT] [--detach] | --list | "
+	    "--close ID", "a local TCP port leading to a device port "
+	    "(sol, kvm, wsman)", 0, 2, CLI_OPT_FORWARD, 0, cmd_forward,
+	    "--listen A:P  loopback address to listen on (127.0.0.1:0)\n  "
+	    "--detach      leave the forward open and exit" },
 	{ "stats", "", "print server counters",
-	    0, 0, 0, 0, cmd_server_stats },
+	    0, 0, 0, 0, cmd_server_stats, NULL },
 	{ "server", "", "print server information (version, listeners, TLS)",
-	    0, 0, 0, 0, cmd_server_info },
+	    0, 0, 0, 0, cmd_server_info, NULL },
 	{ "reload", "", "reload the devices file and TLS certificate",
-	    0, 0, 0, 0, cmd_server_reload },
+	    0, 0, 0, 0, cmd_server_reload, NULL },
 	{ "watch", "[--count N]", "print connect/disconnect events as they "
-	    "happen", 0, 0, CLI_OPT_COUNT, 0, cmd_watch },
+	    "happen", 0, 0, CLI_OPT_COUNT, 0, cmd_watch, NULL },
 	{ "hash-password", "", "hash an MPS password (read from stdin) for "
-	    "the devices file", 0, 0, 0, 0, cmd_passwd_hash },
+	    "the devices file", 0, 0, 0, 0, cmd_passwd_hash, NULL },
 	{ "call", "METHOD [PARAMS-JSON]", "send one raw control request",
-	    1, 2, 0, 0, cmd_server_call },
+	    1, 2, 0, 0, cmd_server_call, NULL },
 	{ "help", "[COMMAND]", "show help for all or one command",
-	    0, 1, 0, 0, cli_help },
+	    0, 1, 0, 0, cli_help, NULL },
 };
 #define CLI_NCMDS	(sizeof(cli_cmds) / sizeof(cli_cmds[0]))
 
@@ -54,6 +97,15 @@ enum {
 	CLI_LOPT_TAG,
 	CLI_LOPT_ALL,
 	CLI_LOPT_COUNT,
+	CLI_LOPT_REBOOT,
+	CLI_LOPT_SELECTOR,
+	CLI_LOPT_PARAM,
+	CLI_LOPT_SET,
+	CLI_LOPT_XML,
+	CLI_LOPT_LISTEN,
+	CLI_LOPT_DETACH,
+	CLI_LOPT_LIST,
+	CLI_LOPT_CLOSE,
 };
 
 static const struct option cli_global_opts[] = {
@@ -72,6 +124,19 @@ static const struct {
 	{ CLI_OPT_TAG,	 { "tag",   required_argument, NULL, CLI_LOPT_TAG } },
 	{ CLI_OPT_ALL,	 { "all",   no_argument,       NULL, CLI_LOPT_ALL } },
 	{ CLI_OPT_COUNT, { "count", required_argument, NULL, CLI_LOPT_COUNT } },
+	{ CLI_OPT_REBOOT,
+	    { "reboot", no_argument, NULL, CLI_LOPT_REBOOT } },
+	{ CLI_OPT_SELECTOR,
+	    { "selector", required_argument, NULL, CLI_LOPT_SELECTOR } },
+	{ CLI_OPT_PARAM, { "param", required_argument, NULL, CLI_LOPT_PARAM } },
+	{ CLI_OPT_SET,	 { "set",   required_argument, NULL, CLI_LOPT_SET } },
+	{ CLI_OPT_XML,	 { "xml",   required_argument, NULL, CLI_LOPT_XML } },
+	{ CLI_OPT_FORWARD,
+	    { "listen", required_argument, NULL, CLI_LOPT_LISTEN } },
+	{ CLI_OPT_FORWARD, { "detach", no_argument, NULL, CLI_LOPT_DETACH } },
+	{ CLI_OPT_FORWARD, { "list", no_argument, NULL, CLI_LOPT_LIST } },
+	{ CLI_OPT_FORWARD,
+	    { "close", required_argument, NULL, CLI_LOPT_CLOSE } },
 };
 #define CLI_NCMDOPTS	(sizeof(cli_cmd_opts) / sizeof(cli_cmd_opts[0]))
 
@@ -109,6 +174,9 @@ cli_print_json(json_t *v)
 		fputc('\n', stdout);
 }
 
+/* Longest synopsis that still leaves room for the help on its line. */
+#define CLI_SYN_COL	28
+
 static void
 cli_usage(FILE *fp)
 {
@@ -117,17 +185,25 @@ cli_usage(FILE *fp)
 	fprintf(fp, "usage: " CLI_PROG " [-s SOCKET] [--json] [--timeout S] "
 	    "COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < CLI_NCMDS; i++) {
-		char syn[64];
+		char syn[128];
 
 		snprintf(syn, sizeof(syn), "%s %s", cli_cmds[i].name,
 		    cli_cmds[i].args);
-		fprintf(fp, "  %-28s %s\n", syn, cli_cmds[i].help);
+		if (strlen(syn) > CLI_SYN_COL)
+			fprintf(fp, "  %s\n  %-*s %s\n", syn, CLI_SYN_COL, "",
+			    cli_cmds[i].help);
+		else
+			fprintf(fp, "  %-*s %s\n", CLI_SYN_COL, syn,
+			    cli_cmds[i].help);
 	}
 	fprintf(fp, "\nDEV is a GUID, a unique GUID prefix or a friendly name."
-	    "\nSocket: -s, else $" CLI_SOCKET_ENV ", else " CLI_SOCKET_SYSTEM
+	    "\nThe AMT commands (power ... wsman) take --all or --tag T "
+	    "instead of DEV:\nevery connected device, or the devices tagged "
+	    "T; one result line each.\n"
+	    "Socket: -s, else $" CLI_SOCKET_ENV ", else " CLI_SOCKET_SYSTEM
 	    " if it exists,\nelse " CLI_SOCKET_LOCAL ".\n"
-	    "Exit status: 0 ok, 1 operation failed, 2 usage, "
-	    "3 server unreachable.\nSee amt-mps-cli(1).\n");
+	    "Exit status: 0 ok, 1 operation failed (on some device), "
+	    "2 usage,\n3 server unreachable.  See amt-mps-cli(1).\n");
 }
 
 static void
@@ -136,6 +212,8 @@ cli_cmd_usage(FILE *fp, const struct cli_cmd *c)
 	fprintf(fp, "usage: " CLI_PROG " [-s SOCKET] [--json] [--timeout S] "
 	    "%s%s%s\n  %s\n", c->name, c->args[0] ? " " : "", c->args,
 	    c->help);
+	if (c->more != NULL)
+		fprintf(fp, "  %s\n", c->more);
 }
 
 static const struct cli_cmd *
@@ -194,6 +272,28 @@ cli_parse_count(const char *s, long *out)
 	if (errno != 0 || end == s || *end != '\0' || v < 1)
 		return MPS_ERR_USAGE;
 	*out = v;
+	return 0;
+}
+
+/*
+ * Keeps one K=V argument of a repeatable option.  The key must be
+ * non-empty; the value may be empty and may contain '='.
+ */
+static int
+cli_parse_kv(const char *opt, const char *arg, struct cli_kv *kv)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg) {
+		cli_err("--%s wants NAME=VALUE, not '%s'", opt, arg);
+		return MPS_ERR_USAGE;
+	}
+	if (kv->n == CLI_KV_MAX) {
+		cli_err("at most %d --%s options (WS-Man allows no more per "
+		    "request)", CLI_KV_MAX, opt);
+		return MPS_ERR_USAGE;
+	}
+	kv->v[kv->n++] = arg;
 	return 0;
 }
 
@@ -294,6 +394,51 @@ cli_parse_cmd(struct cli *cli, const struct cli_cmd *c, int argc,
 				return CLI_EXIT_USAGE;
 			}
 			break;
+		case CLI_LOPT_REBOOT:
+			cli->reboot = 1;
+			break;
+		case CLI_LOPT_SELECTOR:
+			if (cli_parse_kv("selector", optarg,
+			    &cli->selectors) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case CLI_LOPT_PARAM:
+			if (cli_parse_kv("param", optarg, &cli->params) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case CLI_LOPT_SET:
+			if (cli_parse_kv("set", optarg, &cli->sets) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case CLI_LOPT_XML:
+			if (*optarg == '\0') {
+				cli_err("--xml wants a file name (- for "
+				    "standard input)");
+				return CLI_EXIT_USAGE;
+			}
+			cli->xml_file = optarg;
+			break;
+		case CLI_LOPT_LISTEN:
+			cli->fwd_listen = optarg;
+			break;
+		case CLI_LOPT_DETACH:
+			cli->fwd_detach = 1;
+			break;
+		case CLI_LOPT_LIST:
+			cli->fwd_list = 1;
+			break;
+		case CLI_LOPT_CLOSE: {
+			char *end;
+
+			cli->fwd_close = strtoll(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' ||
+			    cli->fwd_close < 1) {
+				cli_err("--close wants a forward id, not "
+				    "'%s'", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		}
 		case ':':
 			cli_err("%s: option %s needs an argument", c->name,
 			    cli_bad_opt(argv, buf, sizeof(buf)));
@@ -592,6 +737,7 @@ main(int argc, char **argv)
 	rv = c->run(&cli, pargc, pargv);
 
 	rpc_close(&cli.rpc);
+	json_decref(cli.names);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_err("writing to standard output: %s", strerror(errno));
 		if (rv == CLI_EXIT_OK)

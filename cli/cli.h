@@ -38,6 +38,25 @@ enum cli_exit {
 #define CLI_OPT_TAG	0x0001	/* --tag T */
 #define CLI_OPT_ALL	0x0002	/* --all (fleet forms) */
 #define CLI_OPT_COUNT	0x0004	/* --count N (watch) */
+#define CLI_OPT_REBOOT	0x0008	/* --reboot (boot) */
+#define CLI_OPT_SELECTOR 0x0010	/* --selector K=V, repeatable (wsman) */
+#define CLI_OPT_PARAM	0x0020	/* --param K=V, repeatable (wsman invoke) */
+#define CLI_OPT_SET	0x0040	/* --set K=V, repeatable (wsman put) */
+#define CLI_OPT_XML	0x0080	/* --xml FILE (wsman put) */
+#define CLI_OPT_FORWARD	0x0100	/* --listen --detach --list --close (forward) */
+
+/*
+ * Each repeatable K=V option keeps at most this many: the WS-Man layer
+ * caps selectors and parameters at 16 per request (docs/wsman.md), so more
+ * could only fail later, further from the command line.
+ */
+#define CLI_KV_MAX	16
+
+/* The K=V arguments of one repeatable option, as given ("K=V"). */
+struct cli_kv {
+	const char	*v[CLI_KV_MAX];
+	size_t		 n;
+};
 
 /* Command flags. */
 #define CLI_CMD_DEVICE	0x0001	/* first positional is DEV (or --all/--tag) */
@@ -52,10 +71,21 @@ struct cli {
 	const char	*tag;
 	int		 all;
 	long		 count;		/* 0 = unlimited */
+	int		 reboot;
+	struct cli_kv	 selectors;
+	struct cli_kv	 params;
+	struct cli_kv	 sets;
+	const char	*xml_file;
+	const char	*fwd_listen;	/* forward --listen */
+	int		 fwd_detach;
+	int		 fwd_list;
+	long long	 fwd_close;	/* --close ID, 0 = none */
 
 	const struct cli_cmd *cmd;
 	struct rpc	 rpc;
 	int		 connected;
+	json_t		*names;		/* guid -> name, see devcmd_name() */
+	int		 names_listed;	/* devices.list done for names */
 };
 
 struct cli_cmd {
@@ -67,6 +97,7 @@ struct cli_cmd {
 	unsigned	 opts;		/* CLI_OPT_* accepted */
 	unsigned	 flags;		/* CLI_CMD_* */
 	int		(*run)(struct cli *, int, char **);
+	const char	*more;		/* more usage lines, or NULL */
 };
 
 /* Prints "amt-mps-cli: <fmt>\n" on stderr. */
@@ -103,5 +134,14 @@ int	cmd_server_reload(struct cli *, int, char **);
 int	cmd_server_call(struct cli *, int, char **);
 int	cmd_watch(struct cli *, int, char **);
 int	cmd_passwd_hash(struct cli *, int, char **);
+int	cmd_amt_power(struct cli *, int, char **);
+int	cmd_amt_boot(struct cli *, int, char **);
+int	cmd_amt_pxeboot(struct cli *, int, char **);
+int	cmd_amt_info(struct cli *, int, char **);
+int	cmd_amt_version(struct cli *, int, char **);
+int	cmd_amt_uuid(struct cli *, int, char **);
+int	cmd_amt_time(struct cli *, int, char **);
+int	cmd_wsman(struct cli *, int, char **);
+int	cmd_forward(struct cli *, int, char **);
 
 #endif /* CLI_H */

@@ -10,8 +10,8 @@
  * Requests are objects of their own (struct ctl_req) that name their
  * client by id, not by pointer.  A method may answer at once (CTL_DONE) or
  * keep the request and answer when its work completes (CTL_PENDING: the
- * power and WS-Man methods of later issues); by then the client may be
- * gone, and the answer is simply dropped.
+ * device methods of ctl_ops.c); by then the client may be gone, and the
+ * answer is simply dropped.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -32,6 +32,8 @@
 #include <event2/event.h>
 
 #include "server.h"
+#include "ops.h"
+#include "transport.h"
 
 #define CTL_MAX_PENDING	256	/* requests in flight per client */
 #define CTL_LINGER	2	/* s to flush a final error to a client */
@@ -83,6 +85,7 @@ static int			ctl_fd = -1;
 static struct event		*ctl_ev;
 static struct event		*ctl_reaper;
 static char			 ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct stat		 ctl_path_st;	/* the socket file we made */
 static uint32_t			 ctl_max_clients = 64;
 static uint32_t			 ctl_max_line = 65536;
 static uint32_t			 ctl_nclients;
@@ -313,7 +316,7 @@ ctl_param_str(json_t *params, const char *key)
  * Resolves params.device.  On success returns the connection; otherwise
  * answers req with the error and returns NULL.
  */
-static struct dev_conn *
+struct dev_conn *
 ctl_device(struct ctl_req *req, json_t *params)
 {
 	struct reg_resolve	 res;
@@ -417,7 +420,9 @@ static int
 ctl_m_server_stats(struct ctl_client *cc, struct ctl_req *req, json_t *params)
 {
 	const struct mps_stats	*st = &srv->stats;
-	json_t			*disc;
+	struct ops_stats	 os;
+	struct transport_stats	 ts;
+	json_t			*disc, *res;
 	uint64_t		 channels = 0;
 	int			 i;
 
@@ -427,7 +432,7 @@ ctl_m_server_stats(struct ctl_client *cc, struct ctl_req *req, json_t *params)
 			json_object_set_new(disc, dev_close_reason_str(i),
 			    json_integer((json_int_t)st->disconnects[i]));
 	registry_foreach(&srv->reg, ctl_sum_channels, &channels);
-	ctl_req_ok(req, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	res = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "devices", (json_int_t)srv->reg.n,
 	    "unauthenticated", (json_int_t)(dev_count(DEV_HANDSHAKE) +
@@ -447,7 +452,21 @@ ctl_m_server_stats(struct ctl_client *cc, struct ctl_req *req, json_t *params)
 	    "heap_bytes", (json_int_t)util_heap_bytes(),
 	    "connections", (json_int_t)dev_count_all(),
 	    "accept_paused", (json_int_t)st->accept_paused,
-	    "fds_spare", (json_int_t)server_fds_spare()));
+	    "fds_spare", (json_int_t)server_fds_spare());
+	ops_get_stats(&os);
+	transport_get_stats(&ts);
+	json_object_set_new(res, "operations", json_pack("{s:I, s:I, s:I, s:I, "
+	    "s:I, s:I}", "submitted", (json_int_t)os.submitted, "ok",
+	    (json_int_t)os.ok, "failed", (json_int_t)os.failed, "running",
+	    (json_int_t)os.running, "queued", (json_int_t)os.queued,
+	    "waiting", (json_int_t)os.waiting));
+	json_object_set_new(res, "wsman", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+	    "requests", (json_int_t)ts.requests, "failures",
+	    (json_int_t)ts.failures, "connections", (json_int_t)ts.connections,
+	    "in_flight", (json_int_t)ts.in_flight, "devices",
+	    (json_int_t)ts.devices));
+	json_object_set_new(res, "relays", json_integer(relay_count()));
+	ctl_req_ok(req, res);
 	return CTL_DONE;
 }
 
@@ -580,6 +599,17 @@ static const struct ctl_method ctl_methods[] = {
 	{ "devices.disconnect",	ctl_m_devices_disconnect },
 	{ "events.subscribe",	ctl_m_events_subscribe },
 	{ "config.reload",	ctl_m_config_reload },
+	{ "power.state",	ctl_ops_power_state },
+	{ "power.action",	ctl_ops_power_action },
+	{ "boot.set",		ctl_ops_boot_set },
+	{ "pxeboot",		ctl_ops_pxeboot },
+	{ "amt.info",		ctl_ops_amt_info },
+	{ "amt.time",		ctl_ops_amt_time },
+	{ "amt.time.sync",	ctl_ops_amt_time_sync },
+	{ "wsman.get",		ctl_ops_wsman_get },
+	{ "wsman.enumerate",	ctl_ops_wsman_enumerate },
+	{ "wsman.put",		ctl_ops_wsman_put },
+	{ "wsman.invoke",	ctl_ops_wsman_invoke },
 };
 
 static const struct ctl_method *
@@ -934,6 +964,8 @@ ctl_init(const char *path, mode_t mode, uint32_t max_clients,
 	}
 	ctl_fd = fd;
 	snprintf(ctl_path, sizeof(ctl_path), "%s", path);
+	if (stat(ctl_path, &ctl_path_st) == -1)
+		memset(&ctl_path_st, 0, sizeof(ctl_path_st));
 	if ((ctl_ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
 	    ctl_accept_cb, NULL)) == NULL ||
 	    (ctl_reaper = event_new(srv->base, -1, 0, ctl_reaper_cb, NULL)) ==
@@ -942,6 +974,20 @@ ctl_init(const char *path, mode_t mode, uint32_t max_clients,
 	event_add(ctl_ev, NULL);
 	log_info("control socket %s mode %04o", path, (unsigned)mode);
 	return 0;
+}
+
+/*
+ * Removes our socket file, and only ours: a daemon started while this one
+ * was shutting down may have put its own socket at the path already.
+ */
+static void
+ctl_unlink(void)
+{
+	struct stat	st;
+
+	if (stat(ctl_path, &st) == 0 && st.st_dev == ctl_path_st.st_dev &&
+	    st.st_ino == ctl_path_st.st_ino)
+		unlink(ctl_path);
 }
 
 void
@@ -961,7 +1007,7 @@ ctl_shutdown(void)
 	if (ctl_fd != -1) {
 		close(ctl_fd);
 		ctl_fd = -1;
-		unlink(ctl_path);
+		ctl_unlink();
 	}
 	/* Every client learns why its connection ends, idle or not. */
 	while ((cc = TAILQ_FIRST(&ctl_clients)) != NULL) {

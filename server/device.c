@@ -43,6 +43,7 @@
 #include <openssl/x509.h>
 
 #include "server.h"
+#include "ops.h"
 
 #define DEV_WHEEL	512		/* one-second slots, power of two */
 #define DEV_WHEEL_MASK	(DEV_WHEEL - 1)
@@ -277,6 +278,10 @@ dev_timer_update(struct dev_conn *c)
 static void
 dev_free(struct dev_conn *c)
 {
+	/* Always done by dev_closing; kept for connections that never
+	 * got there (cleanup at exit). */
+	ops_dev_gone(c);
+	relay_dev_gone(c);
 	if (c->sess != NULL)
 		apf_session_free(c->sess);
 	if (c->bev != NULL)
@@ -343,6 +348,10 @@ dev_closing(struct dev_conn *c, enum dev_close_reason why, const char *detail)
 	dev_set_state(c, DEV_CLOSING);
 	if (c->bev != NULL)
 		bufferevent_disable(c->bev, EV_READ);
+	/* Operations fail, channel streams flush and close: nothing may
+	 * use the session from here on. */
+	ops_dev_gone(c);
+	relay_dev_gone(c);
 
 	if (was == DEV_ACTIVE) {
 		dev_log(c, LOG_LEVEL_INFO, "event=disconnected reason=\"%s\"%s%s%s "
@@ -671,9 +680,7 @@ dev_apf_event(void *arg, const struct apf_event *ev)
 	case APF_EV_CHAN_DATA:
 	case APF_EV_CHAN_WINDOW:
 	case APF_EV_CHAN_CLOSED:
-		/* No channel consumers yet (relay engine: later issue). */
-		if (ev->type == APF_EV_CHAN_OPENED)
-			apf_session_close(c->sess, ev->chan);
+		relay_chan_event(c, ev);
 		break;
 	}
 }

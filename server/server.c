@@ -17,6 +17,8 @@
 
 #include "passwd.h"
 #include "server.h"
+#include "ops.h"
+#include "transport.h"
 
 #define SERVER_EXIT_GRACE	3	/* s for goodbyes at shutdown */
 #define SERVER_FD_SLACK		16	/* descriptors libraries may open */
@@ -28,8 +30,11 @@ struct mps_server		*srv = &the_server;
 int
 server_fds_spare(void)
 {
+	/* Relays hold one descriptor each, the transport its listeners
+	 * and curl's ends of the connections. */
 	return srv->fd_limit - srv->fd_base - (int)dev_count_all() -
-	    (int)ctl_busy() - (int)srv->cfg->limits.fd_reserve;
+	    (int)ctl_busy() - (int)relay_count() - (int)transport_fds() -
+	    (int)srv->cfg->limits.fd_reserve;
 }
 
 /* Built-in first-try policy: any GUID with the demo credentials. */
@@ -127,6 +132,8 @@ server_shutdown(const char *why)
 	listener_shutdown();
 	/* Devices first, so subscribers still see the disconnect events. */
 	dev_disconnect_all(DEV_CLOSE_SHUTDOWN);
+	/* Every device operation is answered before the socket closes. */
+	ops_shutdown();
 	ctl_shutdown();
 	if ((srv->exit_ev = evtimer_new(srv->base, server_exit_cb, NULL)) !=
 	    NULL)
@@ -281,6 +288,8 @@ server_cleanup(void)
 	listener_shutdown();
 	ctl_cleanup();
 	dev_cleanup();
+	ops_cleanup();
+	relay_cleanup();
 	tls_shutdown();
 	if (srv->tick_ev != NULL)
 		event_free(srv->tick_ev);
@@ -344,6 +353,10 @@ server_run(struct mps_config *cfg, const char *config_path, int force_debug)
 
 	if ((srv->base = event_base_new()) == NULL) {
 		log_warnx("cannot create the event loop");
+		goto out;
+	}
+	if (ops_init() != 0) {
+		log_warnx("cannot set up the WS-Man transport (libcurl)");
 		goto out;
 	}
 	if (tls_init(cfg, 0) != 0 || listener_init(cfg) != 0 ||

@@ -14,6 +14,18 @@
  *   struct ctl_req     one per control request until it is answered; it
  *                      names its client by id, so the client may go away
  *                      meanwhile (async methods).
+ *
+ * Device operations have their own headers (relay.h, transport.h, ops.h):
+ *   struct relay       one local fd <-> one APF channel (relay.c); on
+ *                      c->relays while it has a channel; outlives its fd
+ *                      until the channel's last event, then reaped;
+ *   struct transport_dev  curl handle, internal listener and live HTTP
+ *                      connection of one device (transport.c, c->xport);
+ *   struct ops_dev     the device's operation queue (ops.c, c->ops);
+ *   struct ctl_ops_run one control request on one device or a fleet
+ *                      (ctl_ops.c), freed when it has answered.
+ * dev_closing() fails a tunnel's operations and flushes its relays
+ * (ops_dev_gone, relay_dev_gone) before anything else can use it.
  */
 #ifndef SERVER_H
 #define SERVER_H
@@ -34,6 +46,7 @@
 #include "devices.h"
 #include "log.h"
 #include "mps_err.h"
+#include "relay.h"
 
 struct bufferevent;
 struct event;
@@ -340,6 +353,9 @@ struct dev_conn {
 	time_t		 last_keepalive; /* wall clock, 0 = none yet */
 	uint64_t	 bytes_in, bytes_out;
 	uint8_t		 verdict_reason; /* enum auth_result, delayed */
+	struct relay_list relays;	/* channel streams (relay.c) */
+	struct ops_dev	*ops;		/* WS-Man queue (ops.c), lazily */
+	struct transport_dev *xport;	/* curl side (transport.c), lazily */
 	char		 user[DEV_USER_MAX + 1];
 };
 
@@ -389,6 +405,7 @@ uint32_t dev_count_all(void);
 #define CTL_OPERATION_FAILED	(-32000)
 
 struct ctl_req;
+struct ctl_client;
 
 /* What a method handler returns. */
 #define CTL_DONE	0	/* answered (ctl_req_ok/ctl_req_fail called) */
@@ -422,6 +439,32 @@ void	 ctl_req_ok(struct ctl_req *req, json_t *result);
  */
 void	 ctl_req_fail(struct ctl_req *req, int code, int mps_err,
 	    json_t *data, const char *fmt, ...) LOG_PRINTF(5, 6);
+
+/*
+ * Resolves params.device to a connected device; otherwise answers req
+ * (not found, ambiguous, not connected) and returns NULL.
+ */
+struct dev_conn *ctl_device(struct ctl_req *req, json_t *params);
+
+/* ------------------------------------------------------------- ctl_ops.c */
+
+/*
+ * Control methods that talk to devices (docs/control-protocol.md): one
+ * device (params.device) or a fleet (guids, all, tag).  Each returns
+ * CTL_PENDING and answers when the operations are done.
+ */
+int	 ctl_ops_power_state(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_power_action(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_boot_set(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_pxeboot(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_amt_info(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_amt_time(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_amt_time_sync(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_wsman_get(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_wsman_enumerate(struct ctl_client *, struct ctl_req *,
+	    json_t *);
+int	 ctl_ops_wsman_put(struct ctl_client *, struct ctl_req *, json_t *);
+int	 ctl_ops_wsman_invoke(struct ctl_client *, struct ctl_req *, json_t *);
 
 /* -------------------------------------------------------------- server.c */
 

@@ -32,7 +32,7 @@ enum {
 	OPT_INSECURE, OPT_VERIFY_NAME, OPT_TLS_MIN, OPT_TLS_MAX, OPT_CIPHERS,
 	OPT_DURATION, OPT_SUMMARY, OPT_READY_FILE, OPT_PROGRESS,
 	OPT_KEEPALIVE, OPT_TRIGGER, OPT_PORTS, OPT_PIPELINE, OPT_FWD_ADDRESS,
-	OPT_WINDOW, OPT_MAX_PACKET, OPT_MAX_CHANNELS, OPT_CHAN_OUT_MAX,
+	OPT_WINDOW, OPT_SLOW_ADJUST, OPT_MAX_PACKET, OPT_MAX_CHANNELS, OPT_CHAN_OUT_MAX,
 	OPT_REFUSE_OPEN, OPT_MISBEHAVE, OPT_MISBEHAVE_COUNT, OPT_RECONNECT,
 	OPT_BACKOFF, OPT_HANDSHAKE_TIMEOUT, OPT_VERSION,
 	OPT_AMT_USER, OPT_AMT_PASSWORD, OPT_AMT_VERSION, OPT_AMT_PROVISIONING,
@@ -67,6 +67,7 @@ static const struct option sim_longopts[] = {
 	{ "pipeline",		no_argument,	   NULL, OPT_PIPELINE },
 	{ "fwd-address",	required_argument, NULL, OPT_FWD_ADDRESS },
 	{ "window",		required_argument, NULL, OPT_WINDOW },
+	{ "slow-adjust",	required_argument, NULL, OPT_SLOW_ADJUST },
 	{ "max-packet",		required_argument, NULL, OPT_MAX_PACKET },
 	{ "max-channels",	required_argument, NULL, OPT_MAX_CHANNELS },
 	{ "chan-out-max",	required_argument, NULL, OPT_CHAN_OUT_MAX },
@@ -130,6 +131,8 @@ sim_usage(FILE *fp)
 "  --pipeline              send every tcpip-forward at once\n"
 "  --fwd-address S         address in tcpip-forward (\"\")\n"
 "  --window B              receive window per channel (65536)\n"
+"  --slow-adjust MS        hold each WINDOW_ADJUST back MS ms (a slow\n"
+"                          device; 0 = off)\n"
 "  --max-packet B          largest CHANNEL_DATA sent (16384)\n"
 "  --max-channels N        channels per device (8), then OPEN_FAILURE 4\n"
 "  --chan-out-max B        service output buffered per channel (65536)\n"
@@ -458,6 +461,11 @@ main(int argc, char **argv)
 			if (sim_parse_u32(optarg, 1024, APF_MAX_DATA,
 			    &o->rx_window) != 0)
 				return sim_bad("--window", optarg);
+			break;
+		case OPT_SLOW_ADJUST:
+			if (sim_parse_u32(optarg, 0, 60000,
+			    &o->slow_adjust_ms) != 0)
+				return sim_bad("--slow-adjust", optarg);
 			break;
 		case OPT_MAX_PACKET:
 			if (sim_parse_u32(optarg, 1, APF_MAX_DATA,

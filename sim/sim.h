@@ -200,6 +200,7 @@ struct sim_opts {
 	uint32_t	 max_packet;
 	uint32_t	 max_channels;
 	uint32_t	 chan_out_max;
+	uint32_t	 slow_adjust_ms;	/* hold WINDOW_ADJUST back */
 	int		 refuse_open;
 	/* misbehaviour */
 	enum sim_misbehave misbehave;
@@ -239,6 +240,13 @@ struct sim_stats {
 	uint64_t	channel_bytes_in;	/* payload from the MPS */
 	uint64_t	channel_bytes_out;	/* payload to the MPS */
 	uint64_t	channel_glitches;	/* data/close for unknown ids */
+	uint64_t	window_adjusts_delayed;	/* --slow-adjust */
+	uint64_t	sol_sessions;		/* SOL started (0x21 sent) */
+	uint64_t	sol_auth_failed;
+	uint64_t	sol_errors;		/* protocol errors, closed */
+	uint64_t	sol_bytes;		/* terminal bytes echoed */
+	uint64_t	bulk_bytes_in;		/* sunk by the bulk service */
+	uint64_t	bulk_bytes_out;		/* sourced by it */
 	uint64_t	bytes_in;		/* APF bytes decoded */
 	uint64_t	bytes_out;		/* APF bytes queued for TLS */
 	/* misbehaving devices */
@@ -321,6 +329,8 @@ struct sim_chan {
 	uint32_t		 rx_left;	/* MPS may still send */
 	uint32_t		 rx_unacked;	/* consumed, not yet credited */
 	uint32_t		 tx_window;	/* bytes we may still send */
+	struct event		*adjust_ev;	/* --slow-adjust, lazy */
+	int			 adjust_armed;
 	enum sim_chan_state	 state;
 };
 
@@ -383,6 +393,61 @@ extern const struct sim_svc sim_svc_echo;
 
 /* sim_svc_wsman.c */
 extern const struct sim_svc sim_svc_wsman;
+
+/* sim_svc_sol.c: AMT redirection, SOL, on 16994.  X(enum suffix, name). */
+#define SIM_SOL_STATES(X)						\
+	X(WAIT_START,	"wait-start")	/* StartRedirectionSession */	\
+	X(WAIT_AUTH,	"wait-auth")	/* Authenticate */		\
+	X(WAIT_SOL,	"wait-sol")	/* StartSOL */			\
+	X(RUN,		"run")		/* terminal data echoes */	\
+	X(ENDED,	"ended")	/* closing; input discarded */
+
+enum sim_sol_state {
+#define SIM_SOL_ENUM(name, str) SIM_SOL_##name,
+	SIM_SOL_STATES(SIM_SOL_ENUM)
+#undef SIM_SOL_ENUM
+};
+
+struct sim_sol {
+	enum sim_sol_state	state;
+	uint32_t		seq;	/* of our data messages */
+};
+
+extern const struct sim_svc sim_svc_sol;
+const char *sim_svc_sol_state_name(enum sim_sol_state st);
+/* Complete message length at p, 0 = need more, SIZE_MAX = invalid. */
+size_t	sim_svc_sol_msg_len(const uint8_t *p, size_t len);
+
+/* sim_svc_bulk.c: sink/source/echo for bulk tests (port 9999). */
+#define SIM_BULK_PORT	9999
+#define SIM_BULK_STATES(X)						\
+	X(COMMAND,	"command")	/* reading a command line */	\
+	X(SINK,		"sink")		/* N bytes to hash and drop */	\
+	X(SINK_ALL,	"sink-all")	/* drop until close */		\
+	X(SINK_REPLY,	"sink-reply")	/* checksum waits for room */	\
+	X(SOURCE,	"source")	/* sending N bytes */		\
+	X(SUM,		"sum")		/* checksum waits for room */	\
+	X(ECHO,		"echo")		/* echo until close */		\
+	X(DONE,		"done")		/* closing */
+
+enum sim_bulk_state {
+#define SIM_BULK_ENUM(name, str) SIM_BULK_##name,
+	SIM_BULK_STATES(SIM_BULK_ENUM)
+#undef SIM_BULK_ENUM
+};
+
+struct evp_md_ctx_st;
+struct sim_bulk {
+	enum sim_bulk_state	 state;
+	struct evp_md_ctx_st	*md;
+	uint64_t		 left, total, source_total;
+	uint64_t		 rng;
+	char			 sum[65];	/* of the last source */
+	int			 have_sum;
+};
+
+extern const struct sim_svc sim_svc_bulk;
+const char *sim_svc_bulk_state_name(enum sim_bulk_state st);
 
 /* sim_summary.c */
 /* The JSON summary to path ("-" = stdout), a file written atomically. */

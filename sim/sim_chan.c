@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "mps_err.h"
 #include "sim.h"
@@ -89,6 +90,8 @@ sim_chan_free(struct sim_chan *ch)
 
 	if (ch->svc != NULL && ch->svc->close != NULL)
 		ch->svc->close(ch);
+	if (ch->adjust_ev != NULL)
+		event_free(ch->adjust_ev);
 	if (ch->in != NULL)
 		evbuffer_free(ch->in);
 	if (ch->out != NULL)
@@ -99,18 +102,62 @@ sim_chan_free(struct sim_chan *ch)
 	free(ch);
 }
 
-/* Credit the MPS for consumed bytes once half the window is used. */
+static int sim_chan_send_adjust(struct sim_chan *ch);
+
+/* --slow-adjust: the held credit leaves now. */
+static void
+sim_chan_adjust_due(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_chan	*ch = arg;
+	struct sim_dev	*d = ch->dev;
+
+	ch->adjust_armed = 0;
+	if (ch->state != SIM_CHAN_OPEN || d->bev == NULL ||
+	    ch->rx_unacked == 0)
+		return;
+	if (sim_chan_send_adjust(ch) != 0)
+		sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
+}
+
+/*
+ * Credit the MPS for consumed bytes once half the window is used.  With
+ * --slow-adjust the credit is held for that long first (one timer per
+ * channel, only in that test mode), like a device whose consumer is slow.
+ */
 static int
 sim_chan_consumed(struct sim_chan *ch, size_t n)
 {
 	struct sim_dev	*d = ch->dev;
-	struct apf_msg	 m;
 	uint32_t	 half = d->fleet->opt.rx_window / 2;
+	uint32_t	 ms = d->fleet->opt.slow_adjust_ms;
+	struct timeval	 tv;
 
 	ch->rx_unacked += (uint32_t)n;
 	if (ch->rx_unacked == 0 || ch->rx_left >= half ||
 	    ch->state != SIM_CHAN_OPEN)
 		return 0;
+	if (ms == 0)
+		return sim_chan_send_adjust(ch);
+	if (ch->adjust_armed)
+		return 0;
+	if (ch->adjust_ev == NULL && (ch->adjust_ev = evtimer_new(
+	    d->fleet->base, sim_chan_adjust_due, ch)) == NULL)
+		return MPS_ERR_NOMEM;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (evtimer_add(ch->adjust_ev, &tv) != 0)
+		return MPS_ERR_NOMEM;
+	ch->adjust_armed = 1;
+	d->fleet->st.window_adjusts_delayed++;
+	return 0;
+}
+
+static int
+sim_chan_send_adjust(struct sim_chan *ch)
+{
+	struct sim_dev	*d = ch->dev;
+	struct apf_msg	 m;
+
 	memset(&m, 0, sizeof(m));
 	m.type = APF_CHANNEL_WINDOW_ADJUST;
 	m.u.window_adjust.recipient = ch->peer_id;

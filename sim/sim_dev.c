@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -286,6 +287,10 @@ sim_dev_start(struct sim_dev *d)
 			return MPS_ERR_IO;
 		}
 	}
+	/* APF control messages (WINDOW_ADJUST, keepalives) are small and
+	 * must not wait for Nagle behind a delayed ACK: that caps a channel
+	 * at a window per 40 ms. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (const struct sockaddr *)&o->server_addr,
 	    o->server_addrlen) == -1 && errno != EINPROGRESS) {
 		e = errno;

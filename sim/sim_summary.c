@@ -131,6 +131,17 @@ sim_summary_fprint(struct sim_fleet *f, FILE *fp)
 	    (unsigned long long)st->channel_bytes_out,
 	    (unsigned long long)st->bytes_in,
 	    (unsigned long long)st->bytes_out);
+	fprintf(fp, "\"window_adjusts_delayed\":%llu,"
+	    "\"sol\":{\"sessions\":%llu,\"auth_failed\":%llu,"
+	    "\"errors\":%llu,\"bytes\":%llu},"
+	    "\"bulk\":{\"bytes_in\":%llu,\"bytes_out\":%llu},",
+	    (unsigned long long)st->window_adjusts_delayed,
+	    (unsigned long long)st->sol_sessions,
+	    (unsigned long long)st->sol_auth_failed,
+	    (unsigned long long)st->sol_errors,
+	    (unsigned long long)st->sol_bytes,
+	    (unsigned long long)st->bulk_bytes_in,
+	    (unsigned long long)st->bulk_bytes_out);
 	fprintf(fp, "\"misbehaving\":{\"kind\":\"%s\",\"devices\":%u,"
 	    "\"closed_by_server\":%llu,\"reached_active\":%llu,"
 	    "\"originals_closed_by_server\":%llu},",

@@ -1,5 +1,6 @@
 """Each misbehaving device is closed alone; well-behaved tunnels stay up."""
 
+import json
 import os
 import sys
 
@@ -30,8 +31,12 @@ class MisbehaveTest(MpsTestCase):
                                 auth_timeout=AUTH_TIMEOUT)
         base = guid(0x600)
         self.normal = {guid_add(base, i) for i in range(3)}
+        # The harness's AMT account, so WS-Man to them works too.
         self.fleet = self.new_sim(self.mps, "normal", count=3,
-                                  guid_base=base)
+                                  guid_base=base, extra=[
+                                      "--amt-user", mpstest.AMT_USER,
+                                      "--amt-password",
+                                      mpstest.AMT_PASSWORD])
         self.mps.wait_guids(self.normal)
         self.conns = {g: d["conn_id"]
                       for g, d in self.mps.device_map().items()}
@@ -71,7 +76,40 @@ class MisbehaveTest(MpsTestCase):
         self.assertEqual(stats["unauthenticated"], 0)
 
     def test_ignore_window(self):
-        self.skipTest("needs the MPS to open channels (WS-Man, next issue)")
+        """A device that floods past the window of a channel the MPS opened
+        (here by a WS-Man request) is closed; the others stay up and keep
+        being served."""
+        mps = self.mps
+        g = guid(0x780)
+        nclosed = len(mps.log_lines("guid=" + g, 'reason="protocol error"'))
+        sim = self.new_sim(mps, "mb-ignore-window", guid=g,
+                           misbehave="ignore-window")
+        mps.wait_guids(self.normal | {g})
+        # The request opens a channel; the flood that answers the open
+        # ends the tunnel, so the request fails (exit 1) with a message.
+        r = mps.cli("--json", "power", g, "status", timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        err = json.loads(r.stdout)["error"]
+        self.assertIn(g, err["message"])
+        self.assertTrue(err["data"]["error"].startswith("MPS_ERR_"), err)
+        wait_until(lambda: sim.live_summary()["misbehaving"]
+                   ["closed_by_server"] >= 1, 20,
+                   "the server to close the ignore-window device",
+                   interval=0.3, diag=lambda: sim.proc.tail() + mps.tail())
+        line = wait_until(
+            lambda: mps.log_lines("guid=" + g, 'reason="protocol error"')
+            [nclosed:], 10, "a protocol-error close of " + g,
+            diag=mps.tail)[0]
+        self.assertIn("window", line.lower())
+        # Nobody else was touched, and the others still answer WS-Man
+        # requests (their channels open and close normally).
+        self.assertEqual(mps.guids(), self.normal)
+        now = {gg: d["conn_id"] for gg, d in mps.device_map().items()}
+        self.assertEqual(now, self.conns)
+        self.assertEqual(self.fleet.live_summary()["disconnected"], 0)
+        st = mps.cli_json("power", sorted(self.normal)[0], "status")
+        self.assertEqual(st["state"], "on")
+        self.assertTrue(mps.proc.alive())
 
 
 if __name__ == "__main__":

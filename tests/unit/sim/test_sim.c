@@ -61,7 +61,7 @@ struct t_srv {
 	struct event		*check_ev;
 	struct t_conn		*conns[T_MAX_CONNS];
 	int			 nconns;
-	int			 open_channel;	/* open 16994 after forwards */
+	int			 open_channel;	/* open 5900 (echo) after forwards */
 	int			 wsman;		/* open 16992, speak HTTP */
 	int			 wsman_401, wsman_200, wsman_bad;
 	int			 chans_done;
@@ -253,7 +253,7 @@ t_event(void *arg, const struct apf_event *ev)
 			assert_int_equal(apf_session_open(c->s, 16992, c,
 			    &c->chan), 0);
 		else if (srv->open_channel)
-			assert_int_equal(apf_session_open(c->s, 16994, c,
+			assert_int_equal(apf_session_open(c->s, 5900, c,
 			    &c->chan), 0);
 		break;
 	case APF_EV_CHAN_OPENED:
