@@ -28,6 +28,7 @@ if [ ! -x "$bdir/server/amt-mps" ] || [ "$check" = 0 ]; then
 	cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build "$bdir" -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 fi
+bdir=$(cd "$bdir" && pwd)
 mps=$bdir/server/amt-mps
 cli=$bdir/cli/amt-mps-cli
 sim=$bdir/sim/amt-cira-sim
@@ -51,7 +52,7 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 listen=()
 [ "$check" = 1 ] && listen=(-l 127.0.0.1:4433)	# tests bind loopback only
 say "starting amt-mps on built-in defaults (log: $run/amt-mps.log)"
-(cd "$run" && exec "$top/$mps" "${listen[@]}") >"$run/amt-mps.log" 2>&1 &
+(cd "$run" && exec "$mps" "${listen[@]}") >"$run/amt-mps.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
 	[ -S "$sock" ] && break
@@ -88,12 +89,21 @@ first=$("$cli" --json devices | python3 -c 'import json,sys; print(json.load(sys
 say "amt-mps-cli show $first"
 "$cli" show "$first"
 
-if "$cli" power "$first" status >/dev/null 2>&1; then
-	say "amt-mps-cli power $first status / cycle / status"
-	"$cli" power "$first" status
-	"$cli" power "$first" cycle
-	"$cli" power "$first" status
-fi
+second=$("$cli" --json devices | python3 -c 'import json,sys; print(json.load(sys.stdin)["devices"][1]["guid"])')
+
+say "amt-mps-cli power $first status / cycle / status"
+"$cli" power "$first" status
+"$cli" power "$first" cycle
+"$cli" power "$first" status
+
+say "amt-mps-cli info $first"
+"$cli" info "$first"
+
+say "amt-mps-cli pxeboot $second (next boot from the network, then reset)"
+"$cli" pxeboot "$second"
+
+say "amt-mps-cli power --all status"
+"$cli" power --all status
 
 say "amt-mps-cli stats"
 "$cli" stats
