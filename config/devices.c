@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apf.h"
 #include "devices.h"
 #include "mps_err.h"
 #include "passwd.h"
@@ -87,21 +88,13 @@ devices_hexval(int c)
 int
 devices_guid_canon(const char *s, char out[DEVICES_GUID_LEN + 1])
 {
-	size_t i;
+	uint8_t	uuid[APF_UUID_LEN];
 
-	if (s == NULL || strnlen(s, DEVICES_GUID_LEN + 1) != DEVICES_GUID_LEN)
+	/* The codec's parser and formatter define the canonical form. */
+	if (s == NULL || strnlen(s, DEVICES_GUID_LEN + 1) != DEVICES_GUID_LEN ||
+	    apf_guid_parse(s, uuid) != MPS_OK)
 		return MPS_ERR_INVALID;
-	for (i = 0; i < DEVICES_GUID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return MPS_ERR_INVALID;
-			out[i] = '-';
-		} else if (devices_hexval((unsigned char)s[i]) < 0)
-			return MPS_ERR_INVALID;
-		else
-			out[i] = (char)tolower((unsigned char)s[i]);
-	}
-	out[DEVICES_GUID_LEN] = '\0';
+	apf_guid_format(uuid, out);
 	return 0;
 }
 
