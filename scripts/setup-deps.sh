@@ -7,7 +7,7 @@ set -eu
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm
 libssl-dev openssl libevent-dev libxml2-dev libjansson-dev libyaml-dev
 libcurl4-openssl-dev libcmocka-dev python3 procps iproute2 man-db groff-base
-amtterm wsl wget"
+amtterm wsl wget uuid-runtime"
 
 missing=""
 for p in $PKGS; do

@@ -31,6 +31,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "forward.h"
 #include "server.h"
 #include "ops.h"
 #include "transport.h"
@@ -466,6 +467,7 @@ ctl_m_server_stats(struct ctl_client *cc, struct ctl_req *req, json_t *params)
 	    "in_flight", (json_int_t)ts.in_flight, "devices",
 	    (json_int_t)ts.devices));
 	json_object_set_new(res, "relays", json_integer(relay_count()));
+	json_object_set_new(res, "forwards", json_integer(forward_count()));
 	ctl_req_ok(req, res);
 	return CTL_DONE;
 }
@@ -610,6 +612,9 @@ static const struct ctl_method ctl_methods[] = {
 	{ "wsman.enumerate",	ctl_ops_wsman_enumerate },
 	{ "wsman.put",		ctl_ops_wsman_put },
 	{ "wsman.invoke",	ctl_ops_wsman_invoke },
+	{ "forward.open",	forward_ctl_open },
+	{ "forward.list",	forward_ctl_list },
+	{ "forward.close",	forward_ctl_close },
 };
 
 static const struct ctl_method *

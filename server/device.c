@@ -25,6 +25,8 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -951,7 +953,13 @@ dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	struct dev_conn	*c;
 	SSL		*ssl;
+	int		 one = 1;
 
+	/* APF messages are small (WINDOW_ADJUST, keepalives, a SOL
+	 * keystroke): behind Nagle and the device's delayed ACK each
+	 * waits up to 40 ms, which caps a channel at a window per 40 ms
+	 * (measured: 0.8 MiB/s through a forward without this). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	dev_wheel_init();
 	if (dev_reaper == NULL && (dev_reaper = event_new(srv->base, -1, 0,
 	    dev_reaper_cb, NULL)) == NULL) {

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "passwd.h"
+#include "forward.h"
 #include "server.h"
 #include "ops.h"
 #include "transport.h"
@@ -130,6 +131,8 @@ server_shutdown(const char *why)
 	srv->shutting_down = 1;
 	log_info("event=shutdown reason=\"%s\" devices=%zu", why, srv->reg.n);
 	listener_shutdown();
+	/* Forwards stop accepting and cut their relays at once. */
+	forward_shutdown();
 	/* Devices first, so subscribers still see the disconnect events. */
 	dev_disconnect_all(DEV_CLOSE_SHUTDOWN);
 	/* Every device operation is answered before the socket closes. */
