@@ -384,7 +384,7 @@ cmd_amt_info_print(struct cli *cli, const struct devcmd_view *v,
 		json_object_set_new(copy, "provisioning_mode",
 		    json_string(mode));
 	}
-	fmt_object(stdout, copy, cmd_amt_info_fields, time(NULL));
+	fmt_object(stdout, copy, cmd_amt_info_fields, fmt_now());
 	json_decref(copy);
 	return CLI_EXIT_OK;
 }

@@ -66,7 +66,7 @@ cmd_devices_table(json_t *devs)
 	char conn[32], ka[32], ports[128], chans[24], tls[128];
 	const char *cells[8];
 	struct fmt_table *t;
-	time_t now = time(NULL);
+	time_t now = fmt_now();
 	size_t i;
 	json_t *d;
 
@@ -153,7 +153,7 @@ cmd_devices_show(struct cli *cli, int argc, char **argv)
 	if (cli->json)
 		cli_print_json(result);
 	else
-		fmt_object(stdout, result, cmd_devices_fields, time(NULL));
+		fmt_object(stdout, result, cmd_devices_fields, fmt_now());
 	json_decref(result);
 	return CLI_EXIT_OK;
 }

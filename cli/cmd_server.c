@@ -45,7 +45,7 @@ cmd_server_show(struct cli *cli, const char *method,
 	if (cli->json)
 		cli_print_json(result);
 	else if (json_is_object(result))
-		fmt_object(stdout, result, fields, time(NULL));
+		fmt_object(stdout, result, fields, fmt_now());
 	else
 		cli_print_json(result);
 	json_decref(result);

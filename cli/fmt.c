@@ -71,6 +71,21 @@ fmt_units(long long secs, const char *sep, char *buf, size_t len)
 		snprintf(buf, len, "%llds", s);
 }
 
+/*
+ * Wall-clock seconds for "ago" columns. time(2) may read the coarse clock,
+ * which can trail the daemon's precise timestamps by a tick and turn
+ * "5m ago" into "4m ago" at a boundary.
+ */
+time_t
+fmt_now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return time(NULL);
+	return ts.tv_sec;
+}
+
 void
 fmt_ago(time_t then, time_t now, char *buf, size_t len)
 {

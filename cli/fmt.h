@@ -25,6 +25,7 @@
 int	fmt_parse_time(const char *s, time_t *out);
 
 /* "now", "42s ago", "5m ago", "3h12m ago", "2d4h ago" for then vs now. */
+time_t	fmt_now(void);
 void	fmt_ago(time_t then, time_t now, char *buf, size_t len);
 
 /* "45s", "5m 3s", "3h 12m", "2d 4h" for a number of seconds. */
