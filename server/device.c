@@ -5,10 +5,16 @@
  *                 \                   \                    \
  *                  `--------------------`--------------------`-> CLOSING -> freed
  *
- * The TLS bufferevent carries bytes; protocol/apf_session does APF.  This
- * file glues them: input is handed to the session contiguous and drained by
- * what it consumed, the session's messages are appended whole to the
- * output, and session events drive auth, registration and keepalive.
+ * TLS is driven directly (SSL_read/SSL_write on a plain event), not
+ * through bufferevent_openssl: that reads one TLS record per wake-up
+ * (two read(2)s, since it cannot use read-ahead) and toggles EV_WRITE with
+ * two epoll_ctl(2)s for every reply.  Here a wake-up reads every record
+ * OpenSSL already has (read-ahead: one read(2) per wake-up at idle), hands
+ * the plaintext to protocol/apf_session, and the replies the session
+ * appends to `out` are encrypted once, after the callback, by the flusher
+ * (several messages share one record and one write(2)).  EV_WRITE is armed
+ * only while the kernel refuses bytes.  Session events drive auth,
+ * registration and keepalive.
  *
  * Deadlines without per-connection timers: every connection sits in one
  * slot of a timing wheel of one-second slots, at its next deadline (auth
@@ -36,8 +42,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include <openssl/err.h>
@@ -55,8 +59,10 @@
 #define DEV_KA_LATEST	10		/* s after auth at the latest */
 #define DEV_KA_FORWARDS	7		/* AMT forwards at most 7 ports */
 #define DEV_KA_PORT	5900		/* forwarded last by AMT */
-#define DEV_RX_SLACK	4096		/* read watermark above a message */
-#define DEV_RX_HANDSHAKE 16384
+#define DEV_RX_SLACK	4096		/* input bound above one message */
+#define DEV_READ_BUDGET	(256 * 1024)	/* plaintext per wake-up, fairness */
+#define DEV_READ_CHUNK	16384		/* one TLS record's plaintext */
+#define DEV_WRITE_CHUNK	16384		/* one full TLS record per SSL_write */
 
 enum dev_where {
 	DEV_WHERE_NONE,
@@ -73,6 +79,8 @@ static struct dev_list	 dev_dead = TAILQ_HEAD_INITIALIZER(dev_dead);
 static int		 dev_wheel_ready;
 static uint32_t		 dev_wheel_now;	/* last second processed */
 static struct event	*dev_reaper;
+static struct event	*dev_flusher;
+static struct dev_list	 dev_dirty = TAILQ_HEAD_INITIALIZER(dev_dirty);
 static uint64_t		 dev_last_id;
 static uint32_t		 dev_counts[DEV_CLOSING + 1];
 
@@ -93,6 +101,8 @@ static const char *const dev_close_names[] = {
 };
 
 static int	dev_apf_send(void *, const uint8_t *, size_t);
+static void	dev_flush(struct dev_conn *);
+static void	dev_read(struct dev_conn *);
 static void	dev_apf_event(void *, const struct apf_event *);
 
 static const struct apf_session_cb dev_apf_cb = {
@@ -286,8 +296,20 @@ dev_free(struct dev_conn *c)
 	relay_dev_gone(c);
 	if (c->sess != NULL)
 		apf_session_free(c->sess);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);	/* SSL_free, close(fd) */
+	if (c->flags & DEV_F_DIRTY)
+		TAILQ_REMOVE(&dev_dirty, c, dirty);
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);	/* its socket BIO does not own fd */
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
 	dev_counts[c->state]--;
 	free(c);
 }
@@ -318,9 +340,12 @@ dev_release(struct dev_conn *c)
 		return;
 	c->flags |= DEV_F_FREEING;
 	dev_timer_unlink(c);
-	if (c->bev != NULL) {
-		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-		bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+	event_del(c->rev);
+	event_del(c->wev);
+	c->flags &= ~DEV_F_WEV;
+	if (c->flags & DEV_F_DIRTY) {
+		TAILQ_REMOVE(&dev_dirty, c, dirty);
+		c->flags &= ~DEV_F_DIRTY;
 	}
 	TAILQ_INSERT_TAIL(&dev_dead, c, wheel);
 	c->where = DEV_WHERE_DEAD;
@@ -348,8 +373,7 @@ dev_closing(struct dev_conn *c, enum dev_close_reason why, const char *detail)
 		c->flags &= ~DEV_F_REGISTERED;
 	}
 	dev_set_state(c, DEV_CLOSING);
-	if (c->bev != NULL)
-		bufferevent_disable(c->bev, EV_READ);
+	event_del(c->rev);	/* what it still says is not heard */
 	/* Operations fail, channel streams flush and close: nothing may
 	 * use the session from here on. */
 	ops_dev_gone(c);
@@ -397,8 +421,7 @@ dev_close_flush(struct dev_conn *c, enum dev_close_reason why,
 	if (c->state == DEV_CLOSING)
 		return;
 	dev_closing(c, why, detail);
-	if (c->bev == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+	if (evbuffer_get_length(c->out) == 0) {
 		dev_release(c);
 		return;
 	}
@@ -585,7 +608,7 @@ dev_active(struct dev_conn *c)
 		dev_disconnect(o, DEV_CLOSE_REPLACED, APF_DISC_BY_APPLICATION,
 		    detail);
 	}
-	ssl = bufferevent_openssl_get_ssl(c->bev);
+	ssl = c->ssl;
 	dev_log(c, LOG_LEVEL_INFO, "event=connected user=%s tls=%s cipher=%s",
 	    c->user, SSL_get_version(ssl), SSL_get_cipher_name(ssl));
 	c->flags |= DEV_F_LOGGED_OPEN;
@@ -602,11 +625,10 @@ static int
 dev_apf_send(void *arg, const uint8_t *buf, size_t len)
 {
 	struct dev_conn	*c = arg;
-	struct evbuffer	*out;
+	struct evbuffer	*out = c->out;
 
-	if (c->state == DEV_CLOSING || c->bev == NULL)
+	if (c->state == DEV_CLOSING)
 		return -1;
-	out = bufferevent_get_output(c->bev);
 	/* A device that does not read is dead; do not hoard for it. */
 	if (evbuffer_get_length(out) + len >
 	    srv->cfg->limits.buffer_per_device) {
@@ -620,6 +642,13 @@ dev_apf_send(void *arg, const uint8_t *buf, size_t len)
 	}
 	c->bytes_out += len;
 	srv->stats.bytes_out += len;
+	/* Encrypted after the current callback, with whatever follows it;
+	 * while wev is armed, the kernel is full and wev will write it. */
+	if (!(c->flags & (DEV_F_DIRTY | DEV_F_WEV))) {
+		c->flags |= DEV_F_DIRTY;
+		TAILQ_INSERT_TAIL(&dev_dirty, c, dirty);
+		event_active(dev_flusher, EV_TIMEOUT, 0);
+	}
 	return 0;
 }
 
@@ -689,25 +718,20 @@ dev_apf_event(void *arg, const struct apf_event *ev)
 
 /* ------------------------------------------------------------- input */
 
-static void
-dev_set_watermark(struct dev_conn *c)
+/* Input held for the session: one maximal message and some slack. */
+static size_t
+dev_rx_high(const struct dev_conn *c)
 {
-	size_t	high = apf_session_max_message(c->sess) + DEV_RX_SLACK;
-
-	/*
-	 * At least one maximal message must fit, or it could never be
-	 * completed; beyond that the device waits in its TCP window.
-	 */
-	bufferevent_setwatermark(c->bev, EV_READ, 0, high);
+	return c->sess != NULL ? apf_session_max_message(c->sess) +
+	    DEV_RX_SLACK : DEV_READ_CHUNK;
 }
 
 /* Hands buffered input to the session.  c may be CLOSING afterwards. */
 static void
 dev_input(struct dev_conn *c)
 {
-	struct evbuffer	*in = bufferevent_get_input(c->bev);
+	struct evbuffer	*in = c->in;
 	size_t		 len, consumed;
-	enum apf_session_state before = apf_session_state(c->sess);
 	unsigned char	*p;
 	uint32_t	 now;
 	int		 r;
@@ -727,7 +751,6 @@ dev_input(struct dev_conn *c)
 		/* Callbacks may have closed c; it is still allocated. */
 		if (consumed > 0)
 			evbuffer_drain(in, consumed);
-		c->in_seen = (uint32_t)evbuffer_get_length(in);
 		if (c->state == DEV_CLOSING)
 			return;
 		if (r != 0) {
@@ -746,8 +769,13 @@ dev_input(struct dev_conn *c)
 		if (consumed == 0)
 			break;
 	}
-	if (apf_session_state(c->sess) != before)
-		dev_set_watermark(c);
+	if ((c->flags & DEV_F_RX_PAUSED) &&
+	    evbuffer_get_length(in) < dev_rx_high(c)) {
+		/* Room again; OpenSSL may already hold the next records. */
+		c->flags &= ~DEV_F_RX_PAUSED;
+		event_add(c->rev, NULL);
+		event_active(c->rev, EV_READ, 0);
+	}
 	now = util_mono();
 	if (c->state == DEV_ACTIVE && c->ka_due != 0 && c->ka_due <= now)
 		dev_ka_send(c, now);
@@ -755,50 +783,153 @@ dev_input(struct dev_conn *c)
 		dev_timer_update(c);
 }
 
+/*
+ * OpenSSL's error queue must be empty before an I/O call or
+ * SSL_get_error() may report an old error; clearing it unconditionally
+ * costs ~800 instructions per call in OpenSSL 3.0, looking costs few.
+ */
 static void
-dev_read_cb(struct bufferevent *bev, void *arg)
+dev_ssl_clean(void)
 {
-	struct dev_conn	*c = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	size_t		 len = evbuffer_get_length(in);
-	uint32_t	 now;
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
 
-	if (len > c->in_seen) {
-		c->bytes_in += len - c->in_seen;
-		srv->stats.bytes_in += len - c->in_seen;
-	}
-	c->in_seen = (uint32_t)len;
+/* An SSL call failed with sslerr (errno was sys): ends c. */
+static void
+dev_io_failed(struct dev_conn *c, int sslerr, int sys)
+{
+	unsigned long	 e;
+	char		 detail[256], one[160];
+	size_t		 off = 0;
+
 	if (c->state == DEV_CLOSING) {
-		evbuffer_drain(in, len);
-		c->in_seen = 0;
+		ERR_clear_error();
+		dev_release(c);		/* the linger ends early */
 		return;
 	}
-	if (c->sess == NULL)
-		return;		/* handled once the handshake event comes */
-	now = util_mono();
-	if (now != c->last_rx) {
-		c->last_rx = now;
-		if (c->state == DEV_ACTIVE)
-			dev_timer_update(c);
+	if (sslerr == SSL_ERROR_ZERO_RETURN ||
+	    (sslerr == SSL_ERROR_SYSCALL && sys == 0)) {
+		/* AMT may just drop TCP; that is an EOF, not a TLS error. */
+		ERR_clear_error();
+		dev_close(c, DEV_CLOSE_EOF, c->state == DEV_HANDSHAKE ?
+		    "during tls handshake" : NULL);
+		return;
 	}
-	dev_input(c);
+	detail[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, one, sizeof(one));
+		if (off + 3 < sizeof(detail))
+			off += (size_t)snprintf(detail + off,
+			    sizeof(detail) - off, "%s%s", off ? "; " : "", one);
+		if (off >= sizeof(detail))
+			off = sizeof(detail) - 1;
+	}
+	if (off > 0)
+		dev_close(c, DEV_CLOSE_TLS, detail);
+	else if (c->state == DEV_HANDSHAKE)
+		dev_close(c, DEV_CLOSE_TLS, sys ? strerror(sys) :
+		    "handshake failed");
+	else
+		dev_close(c, DEV_CLOSE_IO, sys ? strerror(sys) : NULL);
 }
 
 static void
-dev_write_cb(struct bufferevent *bev, void *arg)
+dev_wev_arm(struct dev_conn *c)
 {
-	struct dev_conn	*c = arg;
+	if (!(c->flags & DEV_F_WEV)) {
+		c->flags |= DEV_F_WEV;
+		event_add(c->wev, NULL);
+	}
+}
 
-	/* Output drained: a lingering goodbye is complete. */
-	if (c->state == DEV_CLOSING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		dev_release(c);
+static void
+dev_wev_disarm(struct dev_conn *c)
+{
+	if (c->flags & DEV_F_WEV) {
+		c->flags &= ~DEV_F_WEV;
+		event_del(c->wev);
+	}
+}
+
+/*
+ * Encrypts and writes `out` until it is empty or the kernel is full
+ * (then wev finishes it).  A lingering close completes when it empties.
+ */
+static void
+dev_flush(struct dev_conn *c)
+{
+	size_t		 len, before = evbuffer_get_length(c->out);
+	unsigned char	*p;
+	int		 n, e;
+
+	while ((len = evbuffer_get_length(c->out)) > 0) {
+		if (len > DEV_WRITE_CHUNK)
+			len = DEV_WRITE_CHUNK;
+		if ((p = evbuffer_pullup(c->out, (ssize_t)len)) == NULL) {
+			dev_close(c, DEV_CLOSE_NOMEM, "output");
+			return;
+		}
+		dev_ssl_clean();
+		n = SSL_write(c->ssl, p, (int)len);
+		if (n > 0) {
+			evbuffer_drain(c->out, (size_t)n);
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE) {
+			dev_wev_arm(c);
+			return;
+		}
+		if (e == SSL_ERROR_WANT_READ) {
+			/* The next wake-up for input writes first. */
+			c->flags |= DEV_F_WRITE_WANTS_R;
+			return;
+		}
+		dev_io_failed(c, e, errno);
+		return;
+	}
+	if (!(c->flags & DEV_F_READ_WANTS_W))
+		dev_wev_disarm(c);
+	if (c->state == DEV_CLOSING) {
+		dev_release(c);		/* the goodbye is out */
+		return;
+	}
+	/* Relays parked on a full output read again below a quarter. */
+	if (c->state == DEV_ACTIVE && !LIST_EMPTY(&c->relays) &&
+	    before > srv->cfg->limits.buffer_per_device / 4)
+		relay_dev_writable(c);
+}
+
+size_t
+dev_output_pending(const struct dev_conn *c)
+{
+	return evbuffer_get_length(c->out);
+}
+
+size_t
+dev_output_high(const struct dev_conn *c)
+{
+	return srv->cfg->limits.buffer_per_device / 2;
+}
+
+/* Runs after the callbacks of a loop pass: one flush per dirty tunnel. */
+static void
+dev_flusher_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dev_conn	*c;
+
+	while ((c = TAILQ_FIRST(&dev_dirty)) != NULL) {
+		TAILQ_REMOVE(&dev_dirty, c, dirty);
+		c->flags &= ~DEV_F_DIRTY;
+		dev_flush(c);
+	}
 }
 
 static void
 dev_handshake_done(struct dev_conn *c)
 {
-	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+	SSL	*ssl = c->ssl;
 	X509	*cert;
 	long	 vr;
 	char	 detail[160];
@@ -820,51 +951,135 @@ dev_handshake_done(struct dev_conn *c)
 	dev_set_state(c, DEV_APF);
 	dev_log(c, LOG_LEVEL_DEBUG, "event=tls-established version=%s "
 	    "cipher=%s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
-	dev_set_watermark(c);
-	dev_input(c);
+	/* The device may have sent its first messages with the Finished. */
+	dev_read(c);
 }
 
 static void
-dev_event_cb(struct bufferevent *bev, short what, void *arg)
+dev_handshake(struct dev_conn *c)
 {
-	struct dev_conn	*c = arg;
-	unsigned long	 e;
-	char		 detail[256], one[160];
-	size_t		 off = 0;
-	int		 sockerr = EVUTIL_SOCKET_ERROR();
+	int	r, e;
 
-	if (what & BEV_EVENT_CONNECTED) {
+	dev_ssl_clean();
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		dev_wev_disarm(c);
 		dev_handshake_done(c);
 		return;
 	}
-	if (c->state == DEV_CLOSING) {
-		dev_release(c);		/* the linger ends early */
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ) {
+		dev_wev_disarm(c);
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
-		dev_close(c, DEV_CLOSE_EOF, c->state == DEV_HANDSHAKE ?
-		    "during tls handshake" : NULL);
+	if (e == SSL_ERROR_WANT_WRITE) {
+		dev_wev_arm(c);
 		return;
 	}
-	detail[0] = '\0';
-	while ((e = bufferevent_get_openssl_error(bev)) != 0) {
-		/* libevent queues errno values too; sockerr covers those. */
-		if (ERR_GET_LIB(e) == 0)
-			continue;
-		ERR_error_string_n(e, one, sizeof(one));
-		if (off + 3 < sizeof(detail))
-			off += (size_t)snprintf(detail + off,
-			    sizeof(detail) - off, "%s%s", off ? "; " : "", one);
-		if (off >= sizeof(detail))
-			off = sizeof(detail) - 1;
+	dev_io_failed(c, e, errno);
+}
+
+/*
+ * Reads what the device sent and hands it to the session, record by
+ * record, up to DEV_READ_BUDGET per wake-up.  Stops when OpenSSL holds
+ * nothing more: epoll is level-triggered and reports the rest.
+ */
+static void
+dev_read(struct dev_conn *c)
+{
+	struct evbuffer_iovec	 v;
+	size_t			 len, high, want, budget = DEV_READ_BUDGET;
+	int			 n, e;
+	uint32_t		 now = util_mono();
+
+	if (now != c->last_rx) {
+		c->last_rx = now;
+		if (c->state == DEV_ACTIVE)
+			dev_timer_update(c);
 	}
-	if (off > 0)
-		dev_close(c, DEV_CLOSE_TLS, detail);
-	else if (c->state == DEV_HANDSHAKE)
-		dev_close(c, DEV_CLOSE_TLS, sockerr ? strerror(sockerr) :
-		    "handshake failed");
-	else
-		dev_close(c, DEV_CLOSE_IO, sockerr ? strerror(sockerr) : NULL);
+	while (c->state != DEV_CLOSING) {
+		len = evbuffer_get_length(c->in);
+		high = dev_rx_high(c);
+		if (len >= high) {
+			/* The session is not taking input: the device
+			 * waits in its TCP window. */
+			c->flags |= DEV_F_RX_PAUSED;
+			event_del(c->rev);
+			return;
+		}
+		want = high - len < DEV_READ_CHUNK ? high - len :
+		    DEV_READ_CHUNK;
+		if (evbuffer_reserve_space(c->in, (ssize_t)want, &v, 1) < 1) {
+			dev_close(c, DEV_CLOSE_NOMEM, "input");
+			return;
+		}
+		if (v.iov_len > want)
+			v.iov_len = want;
+		dev_ssl_clean();
+		n = SSL_read(c->ssl, v.iov_base, (int)v.iov_len);
+		if (n <= 0) {
+			e = SSL_get_error(c->ssl, n);
+			if (e == SSL_ERROR_WANT_READ)
+				return;
+			if (e == SSL_ERROR_WANT_WRITE) {
+				c->flags |= DEV_F_READ_WANTS_W;
+				dev_wev_arm(c);
+				return;
+			}
+			dev_io_failed(c, e, errno);
+			return;
+		}
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(c->in, &v, 1);
+		c->bytes_in += (uint64_t)n;
+		srv->stats.bytes_in += (uint64_t)n;
+		if (c->sess != NULL)
+			dev_input(c);
+		if ((size_t)n >= budget) {
+			/* Fair to the other tunnels: continue next pass. */
+			if (SSL_has_pending(c->ssl))
+				event_active(c->rev, EV_READ, 0);
+			return;
+		}
+		budget -= (size_t)n;
+		if (!SSL_has_pending(c->ssl))
+			return;
+	}
+}
+
+static void
+dev_rev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dev_conn	*c = arg;
+
+	if (c->state == DEV_HANDSHAKE) {
+		dev_handshake(c);
+		return;
+	}
+	if (c->flags & DEV_F_WRITE_WANTS_R) {
+		c->flags &= ~DEV_F_WRITE_WANTS_R;
+		dev_flush(c);
+		if (c->flags & DEV_F_FREEING)
+			return;
+	}
+	dev_read(c);
+}
+
+static void
+dev_wev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dev_conn	*c = arg;
+
+	if (c->state == DEV_HANDSHAKE) {
+		dev_handshake(c);
+		return;
+	}
+	if (c->flags & DEV_F_READ_WANTS_W) {
+		c->flags &= ~DEV_F_READ_WANTS_W;
+		dev_read(c);
+		if (c->flags & DEV_F_FREEING)
+			return;
+	}
+	dev_flush(c);
 }
 
 /* -------------------------------------------------------------- tick */
@@ -961,8 +1176,10 @@ dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	 * (measured: 0.8 MiB/s through a forward without this). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	dev_wheel_init();
-	if (dev_reaper == NULL && (dev_reaper = event_new(srv->base, -1, 0,
-	    dev_reaper_cb, NULL)) == NULL) {
+	if ((dev_reaper == NULL && (dev_reaper = event_new(srv->base, -1, 0,
+	    dev_reaper_cb, NULL)) == NULL) || (dev_flusher == NULL &&
+	    (dev_flusher = event_new(srv->base, -1, 0, dev_flusher_cb,
+	    NULL)) == NULL)) {
 		close(fd);
 		return;
 	}
@@ -975,17 +1192,32 @@ dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		close(fd);
 		return;
 	}
-	c->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		/* With CLOSE_ON_FREE libevent 2.1 has freed ssl and, through
-		 * its socket BIO, closed fd: freeing them again would be a
-		 * double free. */
-		free(c);
+	c->fd = fd;
+	c->ssl = ssl;
+	/*
+	 * Read-ahead: one read(2) takes a whole record (or several) instead
+	 * of a header and a body.  Partial writes with a moving buffer: the
+	 * output evbuffer is pulled up afresh for each retry.  A device that
+	 * drops TCP without close_notify is an EOF.
+	 */
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_set_accept_state(ssl);
+	if (SSL_set_fd(ssl, fd) != 1 ||
+	    (c->in = evbuffer_new()) == NULL ||
+	    (c->out = evbuffer_new()) == NULL ||
+	    (c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
+	    dev_rev_cb, c)) == NULL ||
+	    (c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST,
+	    dev_wev_cb, c)) == NULL) {
+		ERR_clear_error();
+		c->state = DEV_HANDSHAKE;
+		dev_counts[DEV_HANDSHAKE]++;
+		dev_free(c);		/* closes fd */
 		return;
 	}
-	/* AMT may just drop TCP; that is an EOF, not a TLS error. */
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	c->id = ++dev_last_id;
 	util_peer_set(&c->peer, sa, salen);
 	c->accepted = c->last_rx = util_mono();
@@ -994,9 +1226,7 @@ dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	dev_counts[DEV_HANDSHAKE]++;
 	srv->stats.connections_total++;
 
-	bufferevent_setcb(c->bev, dev_read_cb, dev_write_cb, dev_event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, DEV_RX_HANDSHAKE);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	event_add(c->rev, NULL);
 	dev_timer_update(c);
 	dev_log(c, LOG_LEVEL_DEBUG, "event=accepted");
 	listener_update();
@@ -1026,6 +1256,9 @@ dev_cleanup(void)
 	if (dev_reaper != NULL)
 		event_free(dev_reaper);
 	dev_reaper = NULL;
+	if (dev_flusher != NULL)
+		event_free(dev_flusher);
+	dev_flusher = NULL;
 }
 
 /* ------------------------------------------------------------ JSON */
@@ -1034,7 +1267,7 @@ json_t *
 dev_to_json(const struct dev_conn *c)
 {
 	const struct device_entry *e = devices_find(srv->devices, c->reg.guid);
-	SSL		*ssl = bufferevent_openssl_get_ssl(c->bev);
+	SSL		*ssl = c->ssl;
 	uint32_t	 ports[APF_MAX_FORWARDS];
 	size_t		 i, n;
 	json_t		*o, *jp, *tags;

@@ -40,6 +40,16 @@
 #define RELAY_F_REAP		0x0008	/* on relay_reap_list */
 #define RELAY_F_STALLED		0x0010	/* not reading: device window 0 */
 #define RELAY_F_LISTED		0x0020	/* on c->relays */
+#define RELAY_F_TXFULL		0x0040	/* not reading: tunnel output high */
+
+/*
+ * fd -> device reads go straight into this buffer and out as CHANNEL_DATA
+ * in the same callback (the loop is single-threaded).  Not through an
+ * evbuffer: libevent 2.1 reads sockets at most 4 KiB at a time, which made
+ * every stage downstream (CHANNEL_DATA, TLS records, the device's echo)
+ * 4 KiB and held a forward at ~60 MB/s.
+ */
+static uint8_t	relay_rbuf[RELAY_READ_MAX];
 
 struct relay {
 	LIST_ENTRY(relay)	 entry;		/* c->relays */
@@ -48,6 +58,7 @@ struct relay {
 	uint64_t		 id;
 	struct dev_conn		*c;		/* NULL once the tunnel is gone */
 	struct bufferevent	*bev;		/* NULL once the fd is closed */
+	struct event		*rev;		/* fd readable; our reads */
 	struct bufferevent	*dead_bev;	/* closed, freed by the reaper */
 	struct evbuffer_cb_entry *outcb;
 	struct event		*timer;		/* retry delay, open timeout */
@@ -76,6 +87,7 @@ static const char *const relay_state_names[] = {
 };
 
 static void	relay_pump(struct relay *);
+static void	relay_read_fd(evutil_socket_t, short, void *);
 static void	relay_flush_fd(struct relay *, int);
 
 const char *
@@ -163,6 +175,8 @@ relay_free(struct relay *r)
 {
 	if (r->timer != NULL)
 		event_free(r->timer);
+	if (r->rev != NULL)
+		event_free(r->rev);
 	LIST_REMOVE(r, all);
 	free(r);
 	relay_nalive--;
@@ -243,6 +257,7 @@ relay_fd_close(struct relay *r)
 	if (bev == NULL)
 		return;
 	r->bev = NULL;
+	event_del(r->rev);
 	if (r->outcb != NULL) {
 		evbuffer_remove_cb_entry(bufferevent_get_output(bev), r->outcb);
 		r->outcb = NULL;
@@ -483,7 +498,37 @@ relay_stall(struct relay *r)
 		r->flags |= RELAY_F_STALLED;
 		r->st.stalls++;
 	}
-	bufferevent_disable(r->bev, EV_READ);
+	event_del(r->rev);
+}
+
+/*
+ * Bytes the fd may send now: the device's window, bounded by what the
+ * tunnel's TLS output can take before it reaches its high watermark (a
+ * device that reads slowly must hold up every channel's reads, not grow
+ * the tunnel's buffer towards limits.buffer_per_device, which ends the
+ * tunnel).  0 with the reason flagged.
+ */
+static size_t
+relay_room(struct relay *r)
+{
+	size_t	win, pending, high, room;
+
+	win = apf_session_send_window(r->c->sess, r->chan);
+	if (win == 0) {
+		relay_stall(r);
+		return 0;
+	}
+	high = dev_output_high(r->c);
+	pending = dev_output_pending(r->c);
+	if (pending >= high || high - pending < RELAY_READ_MIN) {
+		r->flags |= RELAY_F_TXFULL;
+		event_del(r->rev);
+		return 0;
+	}
+	room = high - pending;
+	if (room > win)
+		room = win;
+	return room < sizeof(relay_rbuf) ? room : sizeof(relay_rbuf);
 }
 
 /*
@@ -503,70 +548,113 @@ relay_flush_fd(struct relay *r, int err)
 		return;
 	}
 	r->flags |= RELAY_F_FLUSH;
-	bufferevent_disable(r->bev, EV_READ);
+	event_del(r->rev);
 	bufferevent_set_timeouts(r->bev, NULL, &tv);
 }
 
 /*
- * fd -> device: sends what the fd gave, as far as the device's window
- * goes.  Then either stalls (window 0), closes (fd EOF, all sent) or
- * makes sure the fd is read.
+ * fd -> device: reads the fd while the channel is open, the device's
+ * window is not 0 and the tunnel's output is below its watermark;
+ * otherwise leaves the bytes in the kernel (the local peer's TCP window
+ * is the backpressure).
  */
 static void
 relay_pump(struct relay *r)
 {
-	struct evbuffer		*in;
-	struct evbuffer_iovec	 v;
-	uint32_t		 win;
-	size_t			 n;
-	long			 sent;
-
-	if (r->state != RELAY_OPEN || r->bev == NULL)
+	if (r->state != RELAY_OPEN || r->bev == NULL ||
+	    (r->flags & (RELAY_F_FD_EOF | RELAY_F_FLUSH)))
 		return;
-	in = bufferevent_get_input(r->bev);
-	while (evbuffer_get_length(in) > 0) {
-		win = apf_session_send_window(r->c->sess, r->chan);
-		if (win == 0) {
-			relay_stall(r);
-			return;
-		}
-		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
-			break;
-		n = v.iov_len < win ? v.iov_len : win;
-		sent = apf_session_send(r->c->sess, r->chan, v.iov_base, n);
+	if (event_pending(r->rev, EV_READ, NULL) || relay_room(r) == 0)
+		return;
+	r->flags &= ~(RELAY_F_STALLED | RELAY_F_TXFULL);
+	event_add(r->rev, NULL);
+	/* Just opened or unblocked: what the peer wrote meanwhile is most
+	 * likely waiting; send it now rather than after another poll. */
+	relay_read_fd(bufferevent_getfd(r->bev), EV_READ, r);
+}
+
+/* Sends buf as CHANNEL_DATA; 0, or the relay has ended. */
+static int
+relay_send(struct relay *r, const uint8_t *buf, size_t len)
+{
+	size_t	done = 0;
+	long	sent;
+
+	while (done < len) {
+		sent = apf_session_send(r->c->sess, r->chan, buf + done,
+		    len - done);
 		/* The tunnel may have failed underneath (output full). */
 		if (r->state != RELAY_OPEN || r->bev == NULL)
-			return;
-		if (sent < 0) {
+			return -1;
+		if (sent <= 0) {
+			/* We read no more than the window: a refusal is the
+			 * session's or the tunnel's failure. */
 			relay_log(r, LOG_LEVEL_INFO, "send failed: %s",
-			    mps_strerror((int)sent));
+			    sent < 0 ? mps_strerror((int)sent) : "no window");
 			relay_chan_close(r);
 			relay_end_fd(r, (int)sent == MPS_ERR_NOMEM ?
 			    MPS_ERR_NOMEM : MPS_ERR_IO);
-			return;
+			return -1;
 		}
-		if (sent == 0) {
-			relay_stall(r);
-			return;
-		}
-		evbuffer_drain(in, (size_t)sent);
+		done += (size_t)sent;
 		r->st.bytes_in += (uint64_t)sent;
 	}
-	if (r->flags & RELAY_F_FD_EOF) {
-		/* The local peer is done and all of it went out. */
+	return 0;
+}
+
+/*
+ * The fd is readable: one read of what may be sent, sent at once (never
+ * held back for a fuller buffer: SOL gives up after ~10 s of silence).
+ */
+static void
+relay_read_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay	*r = arg;
+	size_t		 room;
+	ssize_t		 n;
+
+	if (r->state != RELAY_OPEN || r->bev == NULL) {
+		event_del(r->rev);
+		return;
+	}
+	if ((room = relay_room(r)) == 0)
+		return;
+	n = read(fd, relay_rbuf, room);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		relay_log(r, LOG_LEVEL_DEBUG, "fd error: %s", strerror(errno));
+		relay_chan_close(r);
+		relay_end_fd(r, MPS_ERR_IO);
+		return;
+	}
+	if (n == 0) {
+		/* The local peer is done and all it sent went out. */
+		r->flags |= RELAY_F_FD_EOF;
+		event_del(r->rev);
 		relay_chan_close(r);
 		relay_flush_fd(r, 0);
 		return;
 	}
-	if (r->flags & RELAY_F_STALLED)
-		r->flags &= ~RELAY_F_STALLED;
-	bufferevent_enable(r->bev, EV_READ);
+	if (relay_send(r, relay_rbuf, (size_t)n) != 0)
+		return;
+	/* Keeps the read armed, or parks it on the window or the output. */
+	(void)relay_room(r);
 }
 
-static void
-relay_read_cb(struct bufferevent *bev, void *arg)
+/* The tunnel's output fell below its low watermark: resume reading. */
+void
+relay_dev_writable(struct dev_conn *c)
 {
-	relay_pump(arg);	/* held while the channel is not open */
+	struct relay	*r, *next;
+
+	for (r = LIST_FIRST(&c->relays); r != NULL; r = next) {
+		next = LIST_NEXT(r, entry);
+		if (r->flags & RELAY_F_TXFULL)
+			relay_pump(r);
+		if (c->state != DEV_ACTIVE)
+			return;
+	}
 }
 
 static void
@@ -585,17 +673,7 @@ relay_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct relay	*r = arg;
 	int		 e = EVUTIL_SOCKET_ERROR();
 
-	if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
-	    !(r->flags & RELAY_F_FLUSH)) {
-		r->flags |= RELAY_F_FD_EOF;
-		bufferevent_disable(bev, EV_READ);
-		if (evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
-			relay_chan_close(r);
-			relay_flush_fd(r, 0);
-		} else
-			relay_pump(r);	/* the rest goes when it can */
-		return;
-	}
+	/* Reading is ours (relay_read_fd): only writes report here. */
 	if (what & BEV_EVENT_TIMEOUT) {
 		relay_log(r, LOG_LEVEL_INFO, "event=flush-timeout: the local "
 		    "peer did not take %zu bytes within %us",
@@ -659,6 +737,8 @@ relay_new(struct dev_conn *c, int fd, uint32_t port,
 	}
 	evutil_make_socket_nonblocking(fd);
 	if ((r->timer = evtimer_new(srv->base, relay_timer_cb, r)) == NULL ||
+	    (r->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
+	    relay_read_fd, r)) == NULL ||
 	    (r->bev = bufferevent_socket_new(srv->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL ||
 	    (r->outcb = evbuffer_add_cb(bufferevent_get_output(r->bev),
@@ -669,6 +749,8 @@ relay_new(struct dev_conn *c, int fd, uint32_t port,
 			close(fd);
 		if (r->timer != NULL)
 			event_free(r->timer);
+		if (r->rev != NULL)
+			event_free(r->rev);
 		free(r);
 		*err = MPS_ERR_NOMEM;
 		return NULL;
@@ -683,11 +765,11 @@ relay_new(struct dev_conn *c, int fd, uint32_t port,
 	LIST_INSERT_HEAD(&relay_all, r, all);
 	LIST_INSERT_HEAD(&c->relays, r, entry);
 	r->flags |= RELAY_F_LISTED;
-	/* Read before the confirmation too, but hold at most RELAY_IN_MAX. */
-	bufferevent_setwatermark(r->bev, EV_READ, 0, RELAY_IN_MAX);
-	bufferevent_setcb(r->bev, relay_read_cb, relay_write_cb,
-	    relay_event_cb, r);
-	bufferevent_enable(r->bev, EV_READ | EV_WRITE);
+	/* The bufferevent writes; reads are relay_read_fd's, from OPEN on. */
+	bufferevent_set_max_single_write(r->bev, RELAY_READ_MAX);
+	bufferevent_setcb(r->bev, NULL, relay_write_cb, relay_event_cb, r);
+	bufferevent_disable(r->bev, EV_READ);
+	bufferevent_enable(r->bev, EV_WRITE);
 
 	/* No callbacks from in here: an open that fails now is our return. */
 	r->flags |= RELAY_F_QUIET;

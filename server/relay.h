@@ -6,8 +6,10 @@
  *   fd -> device: every read is sent at once (apf_session_send), never held
  *	back for a fuller buffer (SOL dies after ~10 s of silence); while the
  *	device's send window is 0 the fd is not read (EV_READ off) until the
- *	device's WINDOW_ADJUST.  Before the open is confirmed at most
- *	RELAY_IN_MAX bytes are read and held.
+ *	device's WINDOW_ADJUST, nor while the tunnel's TLS output is above
+ *	its high watermark (dev_output_high) until it drains below the low
+ *	one.  Nothing is read before the open is confirmed: the bytes wait
+ *	in the kernel.  One read takes up to RELAY_READ_MAX bytes.
  *   device -> fd: CHANNEL_DATA goes to the fd's output buffer; the device is
  *	credited (apf_session_consumed) only for bytes that have left that
  *	buffer for the kernel, so the fd's output never holds more than the
@@ -43,7 +45,8 @@
 struct dev_conn;
 struct relay;
 
-#define RELAY_IN_MAX		(64 * 1024)	/* fd bytes held unsent */
+#define RELAY_READ_MAX		(64 * 1024)	/* bytes per fd read */
+#define RELAY_READ_MIN		4096		/* smaller room: wait */
 #define RELAY_OPEN_RETRIES	3		/* after reason 2/4 or LIMIT */
 #define RELAY_RETRY_MS		500
 #define RELAY_OPEN_TIMEOUT	30		/* s for CHANNEL_OPEN's answer */
@@ -107,6 +110,8 @@ void	relay_chan_event(struct dev_conn *c, const struct apf_event *ev);
  * MPS_ERR_CLOSED.  Safe to call more than once.
  */
 void	relay_dev_gone(struct dev_conn *c);
+/* For device.c: the tunnel's output fell below its low watermark. */
+void	relay_dev_writable(struct dev_conn *c);
 
 enum relay_state relay_state(const struct relay *r);
 const char *relay_state_name(enum relay_state st);

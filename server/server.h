@@ -331,7 +331,13 @@ struct dev_conn {
 	TAILQ_ENTRY(dev_conn) wheel;	/* timing-wheel slot (or due list) */
 	struct reg_node	 reg;		/* GUID registration when ACTIVE */
 	uint64_t	 id;		/* conn=N in logs, conn_id in JSON */
-	struct bufferevent *bev;	/* TLS; owns the SSL and the fd */
+	TAILQ_ENTRY(dev_conn) dirty;	/* output waiting for the flusher */
+	SSL		*ssl;		/* TLS on fd (device.c reads/writes) */
+	struct event	*rev;		/* fd readable (persistent) */
+	struct event	*wev;		/* fd writable: only while blocked */
+	struct evbuffer	*in;		/* plaintext not yet taken by sess */
+	struct evbuffer	*out;		/* APF messages not yet encrypted */
+	int		 fd;
 	struct apf_session *sess;	/* NULL during the handshake */
 	struct peer_addr peer;
 	uint8_t		 state;		/* enum dev_state */
@@ -348,7 +354,6 @@ struct dev_conn {
 	uint32_t	 linger_until;	/* mono s: CLOSING deadline */
 	uint32_t	 idle_timeout;	/* s */
 	uint32_t	 ka_interval;	/* negotiated, 0 before the reply */
-	uint32_t	 in_seen;	/* input bytes already counted */
 	time_t		 connected_at;	/* wall clock, accept */
 	time_t		 last_keepalive; /* wall clock, 0 = none yet */
 	uint64_t	 bytes_in, bytes_out;
@@ -364,7 +369,19 @@ struct dev_conn {
 #define DEV_F_FREEING		0x0004	/* free scheduled */
 #define DEV_F_REGISTERED	0x0008	/* reg is in the registry */
 #define DEV_F_LOGGED_OPEN	0x0010	/* "connected" was logged */
+#define DEV_F_DIRTY		0x0020	/* on the flusher's list */
+#define DEV_F_WEV		0x0040	/* wev armed */
+#define DEV_F_RX_PAUSED		0x0080	/* input full: rev off */
+#define DEV_F_READ_WANTS_W	0x0100	/* SSL_read needs writability */
+#define DEV_F_WRITE_WANTS_R	0x0200	/* SSL_write needs readability */
 
+/*
+ * The tunnel's TLS output: bytes queued, and the watermark above which
+ * relays stop reading their fds (relay.c) so that one busy channel cannot
+ * push the tunnel to limits.buffer_per_device.
+ */
+size_t	 dev_output_pending(const struct dev_conn *c);
+size_t	 dev_output_high(const struct dev_conn *c);
 /* Takes ownership of fd (closed on any failure). */
 void	 dev_accept(int fd, const struct sockaddr *sa, socklen_t salen);
 /* The 1 s tick: expires deadlines up to now (mono seconds). */

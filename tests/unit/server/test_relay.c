@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "proto_util.h"
@@ -263,6 +264,9 @@ setup(void **state)
 	t->base = event_base_new();
 	assert_non_null(t->base);
 	srv->base = t->base;
+	/* The relay reads the tunnel's output watermark from the config. */
+	srv->cfg = config_new_defaults();
+	assert_non_null(srv->cfg);
 	apf_session_limits_default(&lim);
 	lim.rx_window = WINDOW;
 	pu_init(&t->rec, &lim);
@@ -271,6 +275,9 @@ setup(void **state)
 	t->c = calloc(1, sizeof(*t->c));
 	assert_non_null(t->c);
 	t->c->state = DEV_ACTIVE;
+	/* The tunnel's TLS output, whose level holds up relay reads. */
+	t->c->out = evbuffer_new();
+	assert_non_null(t->c->out);
 	t->c->sess = t->rec.s;
 	t->c->id = 7;
 	snprintf(t->c->reg.guid, sizeof(t->c->reg.guid),
@@ -295,6 +302,9 @@ teardown(void **state)
 		close(t->peer);
 	event_base_free(t->base);
 	srv->base = NULL;
+	config_free(srv->cfg);
+	srv->cfg = NULL;
+	evbuffer_free(t->c->out);
 	free(t->c);
 	free(t->got);
 	free(t);
@@ -388,7 +398,7 @@ test_window_stall_and_resume(void **state)
 		assert_true(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 		spin(t, 5);
 	}
-	assert_true(accepted < RELAY_IN_MAX / 2);
+	assert_true(accepted < RELAY_READ_MAX / 2);
 	assert_int_equal(t->got_len, 100);
 
 	/* A small adjust sends exactly that much more. */
@@ -401,6 +411,38 @@ test_window_stall_and_resume(void **state)
 	assert_int_equal(t->got_len, sizeof(buf) + accepted);
 	assert_true(check_pattern(t->got, 0, sizeof(buf)));
 	assert_int_equal(relay_get_stats(t->r)->stalls, 2);
+}
+
+/*
+ * A tunnel whose TLS output is above its high watermark is not fed: the
+ * relay stops reading until the output drains and device.c says so.
+ */
+static void
+test_tunnel_output_high(void **state)
+{
+	struct t	*t = *state;
+	size_t		 high = dev_output_high(t->c);
+	uint8_t		*fill = calloc(1, high);
+
+	assert_non_null(fill);
+	open_relay(t, 0);
+	dev_confirm(t, 100000);
+	evbuffer_add(t->c->out, fill, high);	/* a slow device's backlog */
+	peer_write(t, "held", 4);
+	spin(t, 30);
+	assert_int_equal(t->got_len, 0);
+	/* Drained below the low mark: the read resumes at once. */
+	evbuffer_drain(t->c->out, high);
+	relay_dev_writable(t->c);
+	assert_int_equal(t->got_len, 0);	/* not yet scanned */
+	scan(t);
+	assert_int_equal(t->got_len, 4);
+	assert_memory_equal(t->got, "held", 4);
+	/* And it stays armed: later bytes flow on their own. */
+	peer_write(t, "more", 4);
+	spin(t, 30);
+	assert_int_equal(t->got_len, 8);
+	free(fill);
 }
 
 /* The device is credited only for bytes that left our buffer for the fd. */
@@ -768,6 +810,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_held_until_confirmed,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_stall_and_resume,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tunnel_output_high,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_credit_after_drain,
 		    setup, teardown),
