@@ -21,6 +21,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "devices.h"
 #include "mps_err.h"
 #include "ydoc.h"
 
@@ -45,6 +46,7 @@ struct config_ctx {
 	const struct ydoc_node	*timeout;
 	const struct ydoc_node	*buffer_per_device;
 	const struct ydoc_node	*max_message;
+	const struct ydoc_node	*forwards;	/* the list, for cross checks */
 };
 
 static const char *const config_profile_names[] = { "modern", "legacy", NULL };
@@ -107,6 +109,7 @@ config_free(struct mps_config *c)
 	free(c->tls.ciphersuites);
 	free(c->control.socket);
 	free(c->devices_file);
+	free(c->forwards);
 	free(c);
 }
 
@@ -156,6 +159,9 @@ config_set_defaults(struct mps_config *c, const char *state_dir,
 	c->limits.handshakes_in_flight = 256;
 	c->log.level = CONFIG_LOG_INFO;
 	c->log.format = CONFIG_LOG_TEXT;
+	c->forward.allow_non_loopback = 0;
+	c->forward.per_device = CONFIG_FWD_PER_DEVICE;
+	c->forward.connections = CONFIG_FWD_CONNECTIONS;
 	if ((c->state_dir = strdup(state_dir)) == NULL ||
 	    (c->tls.min_version = strdup("1.2")) == NULL)
 		return MPS_ERR_NOMEM;
@@ -613,6 +619,277 @@ config_log(struct config_ctx *x, const struct ydoc_node *n)
 	return 0;
 }
 
+int
+config_addr_is_loopback(const char *address)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (inet_pton(AF_INET, address, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, address, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+const char *
+config_listen_str(const struct config_listen *l, char *buf, size_t len)
+{
+	snprintf(buf, len, strchr(l->address, ':') != NULL ? "[%s]:%u" :
+	    "%s:%u", l->address, l->port);
+	return buf;
+}
+
+static int
+config_addr_is_any(const char *address)
+{
+	return strcmp(address, "0.0.0.0") == 0 || strcmp(address, "::") == 0;
+}
+
+/*
+ * "ADDR:PORT" or "[V6]:PORT", numeric, port 0-65535, into l with the
+ * address in inet_ntop's spelling, so that duplicates compare equal
+ * however they were written.  0, or -1 for anything else.
+ */
+static int
+config_hostport(const char *s, struct config_listen *l)
+{
+	unsigned char	 addr[sizeof(struct in6_addr)];
+	char		 host[INET6_ADDRSTRLEN];
+	const char	*end, *p;
+	size_t		 hlen;
+	unsigned long	 port = 0;
+	int		 af;
+
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			return -1;
+		hlen = (size_t)(end - s - 1);
+		s++;
+		p = end + 2;
+		af = AF_INET6;
+	} else {
+		if ((end = strchr(s, ':')) == NULL || strchr(end + 1, ':'))
+			return -1;
+		hlen = (size_t)(end - s);
+		p = end + 1;
+		af = AF_INET;
+	}
+	if (hlen == 0 || hlen >= sizeof(host) || *p == '\0' || strlen(p) > 5)
+		return -1;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		port = port * 10 + (unsigned long)(*p - '0');
+	}
+	if (port > 65535 || inet_pton(af, host, addr) != 1 ||
+	    inet_ntop(af, addr, l->address, sizeof(l->address)) == NULL)
+		return -1;
+	l->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+config_forward_section(struct config_ctx *x, const struct ydoc_node *n)
+{
+	static const char *const keys[] = { "allow_non_loopback",
+	    "per_device", "connections", NULL };
+	const struct ydoc_node *k, *v;
+	char path[YDOC_PATH_MAX];
+	uint64_t seen = 0;
+	int rc;
+
+	if ((rc = ydoc_want_map(n, "forward", x->err)) != 0)
+		return rc;
+	for (k = n->first; k != NULL; k = v->next) {
+		v = k->next;
+		if ((rc = ydoc_key(k, "forward", keys, &seen, x->err)) < 0)
+			return rc;
+		ydoc_path(path, sizeof path, "forward", k->s);
+		switch (rc) {
+		case 0:
+			rc = ydoc_get_bool(v, path,
+			    &x->c->forward.allow_non_loopback, x->err);
+			break;
+		case 1:
+			rc = ydoc_get_u32(v, path, 1, CONFIG_FWD_PER_DEVICE_MAX,
+			    &x->c->forward.per_device, x->err);
+			break;
+		case 2:
+			rc = ydoc_get_u32(v, path, 1,
+			    CONFIG_FWD_CONNECTIONS_MAX,
+			    &x->c->forward.connections, x->err);
+			break;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+config_forwards_entry(struct config_ctx *x, const struct ydoc_node *item,
+    size_t idx, struct config_forward *f)
+{
+	static const char *const keys[] = { "device", "port", "listen", NULL };
+	const struct ydoc_node *k, *v;
+	char prefix[YDOC_PATH_MAX], path[YDOC_PATH_MAX];
+	uint64_t seen = 0;
+	uint32_t u;
+	const char *s;
+	int rc;
+
+	snprintf(prefix, sizeof prefix, "forwards[%zu]", idx);
+	if ((rc = ydoc_want_map(item, prefix, x->err)) != 0)
+		return rc;
+	/* An ephemeral loopback port, as forward.open without listen. */
+	snprintf(f->listen.address, sizeof f->listen.address, "127.0.0.1");
+	for (k = item->first; k != NULL; k = v->next) {
+		v = k->next;
+		if ((rc = ydoc_key(k, prefix, keys, &seen, x->err)) < 0)
+			return rc;
+		ydoc_path(path, sizeof path, prefix, k->s);
+		switch (rc) {
+		case 0:
+			if ((rc = ydoc_get_str(v, path, 64, &s, x->err)) != 0)
+				return rc;
+			if (devices_guid_canon(s, f->device) != 0)
+				return ydoc_fail(x->err, v, "%s \"%.40s\" is "
+				    "not a GUID (8-4-4-4-12 hex digits, e.g. "
+				    "4c4c4544-0042-1000-8033-b6c04f504633)",
+				    path, s);
+			break;
+		case 1:
+			if ((rc = ydoc_get_u32(v, path, 1, 65535, &u,
+			    x->err)) != 0)
+				return rc;
+			f->port = (uint16_t)u;
+			break;
+		case 2:
+			if ((rc = ydoc_get_str(v, path, 128, &s, x->err)) != 0)
+				return rc;
+			if (config_hostport(s, &f->listen) != 0)
+				return ydoc_fail(x->err, v, "%s must be "
+				    "\"ADDR:PORT\" or \"[IPV6]:PORT\" with a "
+				    "numeric address and a port from 0 (any "
+				    "free port) to 65535, not \"%.64s\"",
+				    path, s);
+			break;
+		}
+	}
+	if (f->device[0] == '\0')
+		return ydoc_fail(x->err, item, "%s.device is required (the "
+		    "device's GUID)", prefix);
+	if (f->port == 0)
+		return ydoc_fail(x->err, item, "%s.port is required (the "
+		    "device port, e.g. 16994 for SOL)", prefix);
+	return 0;
+}
+
+static int
+config_forwards(struct config_ctx *x, const struct ydoc_node *n)
+{
+	struct config_forward *v = NULL;
+	const struct ydoc_node *item;
+	size_t i;
+	int rc;
+
+	free(x->c->forwards);
+	x->c->forwards = NULL;
+	x->c->nforwards = 0;
+	if (ydoc_is_null(n))
+		return 0;
+	if ((rc = ydoc_want_seq(n, "forwards", x->err)) != 0)
+		return rc;
+	if (n->len > CONFIG_MAX_FORWARDS)
+		return ydoc_fail(x->err, n, "forwards may have at most %d "
+		    "entries (the daemon's limit on forwards), not %zu",
+		    CONFIG_MAX_FORWARDS, n->len);
+	if (n->len == 0)
+		return 0;
+	if ((v = calloc(n->len, sizeof(*v))) == NULL) {
+		ydoc_fail(x->err, n, "out of memory");
+		return MPS_ERR_NOMEM;
+	}
+	for (i = 0, item = n->first; item != NULL; item = item->next, i++)
+		if ((rc = config_forwards_entry(x, item, i, &v[i])) != 0) {
+			free(v);
+			return rc;
+		}
+	x->c->forwards = v;
+	x->c->nforwards = n->len;
+	x->forwards = n;
+	return 0;
+}
+
+/* The value of key in map n, or n itself when it has no such key. */
+static const struct ydoc_node *
+config_map_value(const struct ydoc_node *n, const char *key)
+{
+	const struct ydoc_node *k;
+
+	for (k = n->first; k != NULL && k->next != NULL; k = k->next->next)
+		if (k->kind == YDOC_SCALAR && strcmp(k->s, key) == 0)
+			return k->next;
+	return n;
+}
+
+/*
+ * What needs forward: as well as forwards: (either may come first):
+ * loopback unless allowed, no two entries on one address and port, at
+ * most forward.per_device per device.
+ */
+static int
+config_check_forwards(struct config_ctx *x)
+{
+	const struct mps_config *c = x->c;
+	const struct config_forward *f, *g;
+	const struct ydoc_node *item;
+	char a[80], b[80];
+	size_t i, j, same;
+
+	for (i = 0, item = x->forwards != NULL ? x->forwards->first : NULL;
+	    i < c->nforwards && item != NULL; i++, item = item->next) {
+		f = &c->forwards[i];
+		if (!c->forward.allow_non_loopback &&
+		    !config_addr_is_loopback(f->listen.address))
+			return ydoc_fail(x->err, config_map_value(item,
+			    "listen"), "forwards[%zu].listen %s is not a "
+			    "loopback address (127.0.0.0/8, ::1): a forward "
+			    "hands out the device's port to whoever can "
+			    "connect; set forward.allow_non_loopback: true to "
+			    "allow it", i, f->listen.address);
+		for (j = 0, same = 0; j < i; j++) {
+			g = &c->forwards[j];
+			if (strcmp(g->device, f->device) == 0)
+				same++;
+			if (f->listen.port == 0 ||
+			    g->listen.port != f->listen.port)
+				continue;
+			if (strcmp(g->listen.address, f->listen.address) == 0 ||
+			    config_addr_is_any(g->listen.address) ||
+			    config_addr_is_any(f->listen.address))
+				return ydoc_fail(x->err, config_map_value(item,
+				    "listen"), "forwards[%zu].listen %s "
+				    "collides with forwards[%zu] (%s): both "
+				    "cannot be bound", i,
+				    config_listen_str(&f->listen, a, sizeof a),
+				    j, config_listen_str(&g->listen, b,
+				    sizeof b));
+		}
+		if (same >= c->forward.per_device)
+			return ydoc_fail(x->err, config_map_value(item,
+			    "device"), "forwards[%zu]: device %s has more "
+			    "than forward.per_device (%u) forwards; raise "
+			    "forward.per_device (at most %d) or remove one",
+			    i, f->device, c->forward.per_device,
+			    CONFIG_FWD_PER_DEVICE_MAX);
+	}
+	return 0;
+}
+
 /*
  * Asks OpenSSL whether it understands the cipher strings, so a typo is
  * reported here with its position rather than at the first handshake.
@@ -650,6 +927,7 @@ config_cross_checks(struct config_ctx *x, const struct ydoc_node *root)
 {
 	struct mps_config *c = x->c;
 	const char *def;
+	int rc;
 
 	if (c->tls.certificate != NULL && c->tls.key == NULL)
 		return ydoc_fail(x->err, x->certificate, "tls.certificate is "
@@ -694,6 +972,8 @@ config_cross_checks(struct config_ctx *x, const struct ydoc_node *root)
 		    "control.socket \"%.60s...\" is longer than the %zu bytes "
 		    "a Unix socket path may have", c->control.socket,
 		    CONFIG_SOCKET_MAX);
+	if ((rc = config_check_forwards(x)) != 0)
+		return rc;
 	return config_check_ciphers(x);
 }
 
@@ -701,7 +981,8 @@ static int
 config_walk(struct config_ctx *x, const struct ydoc_node *root)
 {
 	static const char *const keys[] = { "listen", "state_dir", "tls",
-	    "control", "devices_file", "keepalive", "limits", "log", NULL };
+	    "control", "devices_file", "keepalive", "limits", "log", "forward",
+	    "forwards", NULL };
 	const struct ydoc_node *k, *v;
 	uint64_t seen = 0;
 	int rc;
@@ -745,6 +1026,12 @@ config_walk(struct config_ctx *x, const struct ydoc_node *root)
 			break;
 		case 7:
 			rc = config_log(x, v);
+			break;
+		case 8:
+			rc = config_forward_section(x, v);
+			break;
+		case 9:
+			rc = config_forwards(x, v);
 			break;
 		}
 		if (rc != 0)
@@ -879,6 +1166,7 @@ config_dump_kv(FILE *fp, const char *indent, const char *key, const char *s)
 void
 config_dump(const struct mps_config *c, FILE *fp)
 {
+	char buf[80];
 	size_t i;
 
 	fputs("# amt-mps effective configuration\n", fp);
@@ -916,4 +1204,17 @@ config_dump(const struct mps_config *c, FILE *fp)
 	fputs("log:\n", fp);
 	fprintf(fp, "  level: %s\n", config_log_level_name(c->log.level));
 	fprintf(fp, "  format: %s\n", config_log_format_name(c->log.format));
+	fputs("forward:\n", fp);
+	fprintf(fp, "  allow_non_loopback: %s\n",
+	    c->forward.allow_non_loopback ? "true" : "false");
+	fprintf(fp, "  per_device: %u\n", c->forward.per_device);
+	fprintf(fp, "  connections: %u\n", c->forward.connections);
+	fputs(c->nforwards == 0 ? "forwards: []\n" : "forwards:\n", fp);
+	for (i = 0; i < c->nforwards; i++) {
+		fprintf(fp, "  - {device: %s, port: %u, listen: ",
+		    c->forwards[i].device, c->forwards[i].port);
+		config_dump_str(fp, config_listen_str(&c->forwards[i].listen,
+		    buf, sizeof buf));
+		fputs("}\n", fp);
+	}
 }

@@ -29,6 +29,14 @@
 #define CONFIG_KEEPALIVE_MAX	3600
 #define CONFIG_TIMEOUT_MAX	86400	/* s, keepalive.timeout */
 
+/* forward.per_device and forward.connections: defaults and bounds. */
+#define CONFIG_FWD_PER_DEVICE	16
+#define CONFIG_FWD_PER_DEVICE_MAX 256
+#define CONFIG_FWD_CONNECTIONS	64
+#define CONFIG_FWD_CONNECTIONS_MAX 1024
+/* Entries in forwards: (the daemon's global cap, FWD_MAX, is as large). */
+#define CONFIG_MAX_FORWARDS	256
+
 /* Where and why loading failed: "file:line:col: message". */
 struct config_err {
 	char	file[256];
@@ -60,6 +68,13 @@ enum config_log_level {
 struct config_listen {
 	char		address[64];	/* numeric IPv4/IPv6 */
 	uint16_t	port;
+};
+
+/* One entry of forwards: (opened at daemon start). */
+struct config_forward {
+	char			device[37];	/* lowercase canonical GUID */
+	uint16_t		port;		/* device port */
+	struct config_listen	listen;		/* canonical; port 0 = any */
 };
 
 struct mps_config {
@@ -112,6 +127,15 @@ struct mps_config {
 		enum config_log_level	level;
 		enum config_log_format	format;
 	} log;
+
+	struct {
+		int	 allow_non_loopback;	/* listen beyond loopback (0) */
+		uint32_t per_device;		/* forwards per device (16) */
+		uint32_t connections;		/* per forward (64) */
+	} forward;
+
+	struct config_forward	*forwards;	/* NULL when nforwards is 0 */
+	size_t			 nforwards;
 };
 
 /* "modern"/"legacy", "error".."debug", "text"/"json"; never NULL. */
@@ -148,6 +172,17 @@ int	config_load(const char *path, struct mps_config **out,
 int	config_load_buffer(const char *data, size_t len, const char *name,
 	    const char *basedir, struct mps_config **out,
 	    struct config_err *err);
+
+/*
+ * 1 if the numeric address is loopback (127.0.0.0/8, ::1): forwards
+ * listen only there unless forward.allow_non_loopback.  0 otherwise, also
+ * for what is not a numeric address.
+ */
+int	config_addr_is_loopback(const char *address);
+
+/* "ADDR:PORT" or "[V6]:PORT" into buf (at least 72 bytes). */
+const char *config_listen_str(const struct config_listen *l, char *buf,
+	    size_t len);
 
 /* Frees c and everything it owns; NULL is fine. */
 void	config_free(struct mps_config *c);

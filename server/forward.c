@@ -7,6 +7,10 @@
  * again without anyone touching the forward.  The relays themselves belong
  * to the connection they were opened on and end with it (relay_dev_gone),
  * which tells us through the closed callback.
+ *
+ * Forwards come from two places, the configuration (forwards:, opened by
+ * forward_start before any device connects) and forward.open; once open
+ * they are the same thing, and forward.list tells them apart by origin.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -36,9 +40,15 @@ struct fwd_conn {
 	struct relay		*r;
 };
 
+enum fwd_origin {
+	FWD_ORIGIN_CONTROL = 0,	/* forward.open */
+	FWD_ORIGIN_CONFIG,	/* forwards: in amt-mps.yaml */
+};
+
 struct fwd {
 	TAILQ_ENTRY(fwd)	 link;
 	uint32_t		 id;
+	enum fwd_origin		 origin;
 	uint32_t		 port;		/* device port */
 	char			 guid[APF_GUID_STRLEN + 1];
 	char			 listen[PEER_STRLEN];	/* as bound */
@@ -53,6 +63,9 @@ struct fwd {
 	uint64_t		 bytes_out;	/* from it, ended conns */
 	time_t			 created;
 };
+
+/* Every config forward must fit under the global cap. */
+_Static_assert(CONFIG_MAX_FORWARDS <= FWD_MAX, "forwards: exceeds FWD_MAX");
 
 static TAILQ_HEAD(, fwd) fwd_all = TAILQ_HEAD_INITIALIZER(fwd_all);
 static uint32_t	fwd_n;
@@ -137,7 +150,8 @@ fwd_accept_one(struct fwd *f, int fd)
 	int		 err, one = 1;
 
 	/* Refused connections are closed at once: the tool sees EOF. */
-	if ((c = fwd_dev(f)) == NULL || f->nconns >= FWD_CONN_MAX ||
+	if ((c = fwd_dev(f)) == NULL ||
+	    f->nconns >= srv->cfg->forward.connections ||
 	    server_fds_spare() <= 0) {
 		f->refused++;
 		close(fd);
@@ -186,8 +200,8 @@ fwd_accept_cb(evutil_socket_t lfd, short what, void *arg)
 
 /*
  * "127.0.0.1:5900", "[::1]:0", "127.0.0.1" (port 0), "localhost:N".
- * Only loopback addresses: a forward hands out the device's ports without
- * any authentication of its own.
+ * Only loopback addresses unless forward.allow_non_loopback: a forward
+ * hands out the device's ports without any authentication of its own.
  */
 static int
 fwd_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
@@ -239,24 +253,24 @@ fwd_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)p);
 		*len = sizeof(*sin);
-		if ((ntohl(sin->sin_addr.s_addr) >> 24) != 127)
-			goto notloop;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+	} else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons((uint16_t)p);
 		*len = sizeof(*sin6);
-		if (!IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr))
-			goto notloop;
-		return 0;
+	} else {
+		snprintf(errbuf, errlen, "\"%.64s\" is not an IP address",
+		    host);
+		return MPS_ERR_USAGE;
 	}
-	snprintf(errbuf, errlen, "\"%.64s\" is not an IP address", host);
-	return MPS_ERR_USAGE;
-notloop:
-	snprintf(errbuf, errlen, "%.64s is not a loopback address: forwards "
-	    "listen on loopback only (127.0.0.0/8, ::1)", host);
-	return MPS_ERR_USAGE;
+	if (!srv->cfg->forward.allow_non_loopback &&
+	    !config_addr_is_loopback(host)) {
+		snprintf(errbuf, errlen, "%.64s is not a loopback address: "
+		    "forwards listen on loopback only (127.0.0.0/8, ::1) "
+		    "unless forward.allow_non_loopback is true in the "
+		    "configuration file", host);
+		return MPS_ERR_USAGE;
+	}
+	return 0;
 }
 
 static json_t *
@@ -272,9 +286,10 @@ fwd_to_json(const struct fwd *f)
 		in += st->bytes_in;
 		out += st->bytes_out;
 	}
-	return json_pack("{s:I, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:I, "
-	    "s:I, s:s}",
+	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, "
+	    "s:I, s:I, s:s}",
 	    "id", (json_int_t)f->id,
+	    "origin", f->origin == FWD_ORIGIN_CONFIG ? "config" : "control",
 	    "guid", f->guid,
 	    "port", (json_int_t)f->port,
 	    "listen", f->listen,
@@ -318,20 +333,77 @@ fwd_find(uint32_t id)
 	return NULL;
 }
 
+/*
+ * Binds ss and sets up a forward to guid's port.  0 with *out set, or
+ * MPS_ERR_IO (errno's words in err) / MPS_ERR_NOMEM.
+ */
+static int
+fwd_new(const struct sockaddr_storage *ss, socklen_t sslen, const char *guid,
+    uint32_t port, enum fwd_origin origin, struct fwd **out, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage	 bound;
+	struct peer_addr	 pa;
+	struct fwd		*f;
+	socklen_t		 blen = sizeof(bound);
+	int			 fd, one = 1;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) != 0 || bind(fd, (const struct sockaddr *)ss,
+	    sslen) != 0 || listen(fd, 64) != 0) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return MPS_ERR_IO;
+	}
+	if (getsockname(fd, (struct sockaddr *)&bound, &blen) != 0 ||
+	    util_peer_set(&pa, (struct sockaddr *)&bound, blen) != 0 ||
+	    (f = calloc(1, sizeof(*f))) == NULL) {
+		close(fd);
+		snprintf(err, errlen, "cannot set up the forward");
+		return MPS_ERR_NOMEM;
+	}
+	f->fd = fd;
+	if ((f->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
+	    fwd_accept_cb, f)) == NULL || event_add(f->ev, NULL) != 0) {
+		if (f->ev != NULL)
+			event_free(f->ev);
+		close(fd);
+		free(f);
+		snprintf(err, errlen, "cannot set up the forward");
+		return MPS_ERR_NOMEM;
+	}
+	f->id = ++fwd_last_id;
+	f->origin = origin;
+	f->port = port;
+	snprintf(f->guid, sizeof(f->guid), "%s", guid);
+	util_peer_str(&pa, f->listen);
+	f->created = time(NULL);
+	LIST_INIT(&f->conns);
+	TAILQ_INSERT_TAIL(&fwd_all, f, link);
+	fwd_n++;
+	log_msg(LOG_LEVEL_INFO, "forward %u: %s -> %s port %u%s", f->id,
+	    f->listen, f->guid, f->port, origin == FWD_ORIGIN_CONFIG ?
+	    " (configured)" : "");
+	*out = f;
+	return 0;
+}
+
 int
 forward_ctl_open(struct ctl_client *cc, struct ctl_req *req, json_t *params)
 {
 	struct dev_conn		*c;
 	struct fwd		*f, *g;
 	struct sockaddr_storage	 ss;
-	struct peer_addr	 pa;
 	socklen_t		 sslen;
 	const char		*listen_s = "127.0.0.1:0";
 	json_t			*jp, *jl;
 	json_int_t		 port;
-	uint32_t		 per_dev = 0;
-	char			 err[160];
-	int			 fd, one = 1, r;
+	uint32_t		 per_dev = 0, per_max;
+	char			 err[256];
+	int			 r;
 
 	jp = json_object_get(params, "port");
 	if (!json_is_integer(jp) || (port = json_integer_value(jp)) < 1 ||
@@ -363,58 +435,34 @@ forward_ctl_open(struct ctl_client *cc, struct ctl_req *req, json_t *params)
 		    c->reg.guid, (int)port);
 		return CTL_DONE;
 	}
+	/* Configured forwards count too: the limit is per device. */
 	TAILQ_FOREACH(g, &fwd_all, link)
 		if (strcmp(g->guid, c->reg.guid) == 0)
 			per_dev++;
-	if (fwd_n >= FWD_MAX || per_dev >= FWD_PER_DEVICE_MAX) {
+	per_max = srv->cfg->forward.per_device;
+	if (fwd_n >= FWD_MAX) {
 		ctl_req_fail(req, CTL_OPERATION_FAILED, MPS_ERR_LIMIT, NULL,
-		    "too many forwards (%u in all, at most %u; %u for this "
-		    "device, at most %u)", fwd_n, FWD_MAX, per_dev,
-		    FWD_PER_DEVICE_MAX);
+		    "too many forwards: %u open, at most %u; close one "
+		    "(forward.close)", fwd_n, FWD_MAX);
 		return CTL_DONE;
 	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)) != 0 || bind(fd, (struct sockaddr *)&ss, sslen) != 0 ||
-	    listen(fd, 64) != 0) {
-		snprintf(err, sizeof(err), "%s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		ctl_req_fail(req, CTL_OPERATION_FAILED, MPS_ERR_IO, NULL,
-		    "cannot listen on %s: %s", listen_s, err);
+	if (per_dev >= per_max) {
+		ctl_req_fail(req, CTL_OPERATION_FAILED, MPS_ERR_LIMIT, NULL,
+		    "too many forwards for device %s: %u open, at most %u "
+		    "(forward.per_device in the configuration file); close "
+		    "one (forward.close)", c->reg.guid, per_dev, per_max);
 		return CTL_DONE;
 	}
-	sslen = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) != 0 ||
-	    util_peer_set(&pa, (struct sockaddr *)&ss, sslen) != 0 ||
-	    (f = calloc(1, sizeof(*f))) == NULL) {
-		close(fd);
-		ctl_req_fail(req, CTL_OPERATION_FAILED, MPS_ERR_NOMEM, NULL,
-		    "cannot set up the forward");
+	if ((r = fwd_new(&ss, sslen, c->reg.guid, (uint32_t)port,
+	    FWD_ORIGIN_CONTROL, &f, err, sizeof(err))) != 0) {
+		if (r == MPS_ERR_IO)
+			ctl_req_fail(req, CTL_OPERATION_FAILED, MPS_ERR_IO,
+			    NULL, "cannot listen on %s: %s", listen_s, err);
+		else
+			ctl_req_fail(req, CTL_OPERATION_FAILED, r, NULL, "%s",
+			    err);
 		return CTL_DONE;
 	}
-	f->fd = fd;
-	if ((f->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
-	    fwd_accept_cb, f)) == NULL || event_add(f->ev, NULL) != 0) {
-		if (f->ev != NULL)
-			event_free(f->ev);
-		close(fd);
-		free(f);
-		ctl_req_fail(req, CTL_OPERATION_FAILED, MPS_ERR_NOMEM, NULL,
-		    "cannot set up the forward");
-		return CTL_DONE;
-	}
-	f->id = ++fwd_last_id;
-	f->port = (uint32_t)port;
-	memcpy(f->guid, c->reg.guid, sizeof(f->guid));
-	util_peer_str(&pa, f->listen);
-	f->created = time(NULL);
-	LIST_INIT(&f->conns);
-	TAILQ_INSERT_TAIL(&fwd_all, f, link);
-	fwd_n++;
-	log_msg(LOG_LEVEL_INFO, "forward %u: %s -> %s port %u", f->id,
-	    f->listen, f->guid, f->port);
 	ctl_req_ok(req, fwd_to_json(f));
 	return CTL_DONE;
 }
@@ -463,4 +511,35 @@ forward_shutdown(void)
 
 	while ((f = TAILQ_FIRST(&fwd_all)) != NULL)
 		fwd_free(f);
+}
+
+int
+forward_start(const struct mps_config *cfg)
+{
+	const struct config_forward	*cf;
+	struct sockaddr_storage		 ss;
+	struct fwd			*f;
+	socklen_t			 sslen;
+	char				 addr[80], err[256];
+	size_t				 i;
+	int				 r;
+
+	for (i = 0; i < cfg->nforwards; i++) {
+		cf = &cfg->forwards[i];
+		config_listen_str(&cf->listen, addr, sizeof(addr));
+		/* The loader checked the address; this only makes a sockaddr. */
+		if ((r = fwd_parse_listen(addr, &ss, &sslen, err,
+		    sizeof(err))) == 0)
+			r = fwd_new(&ss, sslen, cf->device, cf->port,
+			    FWD_ORIGIN_CONFIG, &f, err, sizeof(err));
+		if (r != 0) {
+			log_warnx("forwards[%zu] (%s port %u): cannot listen on "
+			    "%s: %s; free the address or change the entry in "
+			    "%s", i, cf->device, cf->port, addr, err,
+			    cfg->path != NULL ? cfg->path : "the configuration");
+			forward_shutdown();
+			return r;
+		}
+	}
+	return 0;
 }

@@ -11,9 +11,19 @@
  * by itself when the device reconnects, because the device is looked up by
  * GUID at every accept.  Operators keep their viewer configured.
  *
- * Limits: FWD_MAX forwards, FWD_PER_DEVICE_MAX per device, FWD_CONN_MAX
- * connections per forward (more are accepted and closed at once).  Only
- * loopback addresses may be listened on.
+ * Origins: forwards listed under forwards: in amt-mps.yaml are opened by
+ * forward_start() at daemon start, before any device connects (their
+ * devices are named by GUID, so they simply wait); forward.open adds more
+ * at run time.  Both kinds behave the same, forward.list shows which is
+ * which ("origin": "config" or "control"), and forward.close closes either;
+ * a closed configured forward comes back at the next restart.  A reload
+ * does not open or close forwards: the list changes at restart.
+ *
+ * Limits: FWD_MAX forwards in all; forward.per_device per device and
+ * forward.connections connections per forward (more are accepted and
+ * closed at once), both read from the running configuration when they
+ * apply.  Only loopback addresses (127.0.0.0/8, ::1) may be listened on
+ * unless forward.allow_non_loopback is true.
  */
 #ifndef FORWARD_H
 #define FORWARD_H
@@ -24,10 +34,9 @@
 
 struct ctl_client;
 struct ctl_req;
+struct mps_config;
 
-#define FWD_MAX			256
-#define FWD_PER_DEVICE_MAX	16
-#define FWD_CONN_MAX		64
+#define FWD_MAX			256	/* global cap, whatever the config */
 #define FWD_ACCEPT_BURST	32	/* accepts per listener wakeup */
 
 #define FWD_STATES(X)							\
@@ -48,6 +57,13 @@ const char *forward_state_name(enum fwd_state st);
 int	forward_ctl_open(struct ctl_client *, struct ctl_req *, json_t *);
 int	forward_ctl_list(struct ctl_client *, struct ctl_req *, json_t *);
 int	forward_ctl_close(struct ctl_client *, struct ctl_req *, json_t *);
+
+/*
+ * Opens cfg's forwards: (at start, after the event base exists).  On a
+ * failure (address in use, ...) logs which entry and why, closes the ones
+ * it opened and returns MPS_ERR_IO or MPS_ERR_NOMEM: a startup error.
+ */
+int	forward_start(const struct mps_config *cfg);
 
 /* Number of forwards (server.stats). */
 uint32_t forward_count(void);

@@ -150,6 +150,8 @@ server_reload(struct config_err *err)
 	struct mps_config	*ncfg = NULL;
 	struct devices		*nd = NULL;
 	const struct mps_config	*use;
+	struct config_forward	*keep;
+	size_t			 nkeep;
 	char			 tlserr[512];
 	int			 demo, r;
 
@@ -187,6 +189,20 @@ server_reload(struct config_err *err)
 		    strcmp(ncfg->control.socket, srv->cfg->control.socket) != 0)
 			log_warnx("reload: listen and control.socket changes "
 			    "take effect at the next restart");
+		if (ncfg->nforwards != srv->cfg->nforwards ||
+		    (ncfg->nforwards > 0 && memcmp(ncfg->forwards,
+		    srv->cfg->forwards, ncfg->nforwards *
+		    sizeof(*ncfg->forwards)) != 0))
+			log_warnx("reload: forwards changes take effect at the "
+			    "next restart (forward.open and forward.close "
+			    "act now)");
+		/* The list in force stays, as for listen (freed below). */
+		keep = ncfg->forwards;
+		nkeep = ncfg->nforwards;
+		ncfg->forwards = srv->cfg->forwards;
+		ncfg->nforwards = srv->cfg->nforwards;
+		srv->cfg->forwards = keep;
+		srv->cfg->nforwards = nkeep;
 		memcpy(ncfg->listen, srv->cfg->listen, sizeof(ncfg->listen));
 		ncfg->nlisten = srv->cfg->nlisten;
 		if (srv->force_debug)
@@ -289,6 +305,7 @@ static void
 server_cleanup(void)
 {
 	listener_shutdown();
+	forward_shutdown();
 	ctl_cleanup();
 	dev_cleanup();
 	ops_cleanup();
@@ -364,7 +381,8 @@ server_run(struct mps_config *cfg, const char *config_path, int force_debug)
 	}
 	if (tls_init(cfg, 0) != 0 || listener_init(cfg) != 0 ||
 	    ctl_init(cfg->control.socket, cfg->control.mode,
-	    cfg->control.max_clients, cfg->control.max_line) != 0)
+	    cfg->control.max_clients, cfg->control.max_line) != 0 ||
+	    forward_start(cfg) != 0)
 		goto out;
 	srv->fd_base = util_count_fds();
 	if (srv->fd_base < 0)

@@ -8,6 +8,13 @@ transfers with SHA-256 computed on both sides, bounded daemon memory with
 a slow consumer, many concurrent connections, close races, and a device
 that disconnects mid-stream (the listener stays, refuses while the device
 is away, and forwards again once it is back).
+
+Forwards from the configuration file (forward: and forwards: in
+amt-mps.yaml): opened at start before the device connects and relaying
+once it has, origin "config" in forward.list, a bind failure as a startup
+error, `amt-mps -t` naming file:line:col, forward.allow_non_loopback
+governing forward.open, forward.per_device and forward.connections
+honoured at run time.
 """
 
 import hashlib
@@ -25,7 +32,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mpstest import CLI, SLOW, Ctl, guid, wait_until  # noqa: E402
+from mpstest import (CLI, DAEMON, SLOW, Ctl, free_port,  # noqa: E402
+                     guid, wait_until)
 from wsmantest import (SIM_AMT_PASSWORD, SIM_AMT_USER,  # noqa: E402
                        WsmanTestCase, main)
 
@@ -426,6 +434,200 @@ class ForwardTest(WsmanTestCase):
                 p.wait()
         self.assertEqual(self.ok(self.mps, "forward", "--list"),
                          "no forwards\n")
+
+
+    # -- forwards from the configuration file ------------------------------
+
+    def restart_with(self, extra):
+        """Restarts the daemon with extra appended to its amt-mps.yaml."""
+        if self._ctl is not None:
+            self._ctl.close()
+            self._ctl = None
+        self.mps.stop()
+        with open(self.mps.config_path, "a") as f:
+            f.write(extra)
+        self.mps.start()
+
+    def by_origin(self, origin):
+        r = self.ctl().call("forward.list")
+        return [f for f in r["result"]["forwards"] if f["origin"] == origin]
+
+    def test_config_forward_relays(self):
+        """A configured forward listens from the start, waits for its
+        device, relays byte for byte once it has connected, and can be
+        closed like any other forward."""
+        port = free_port()
+        # The GUID in upper case: the loader canonicalises it.
+        self.restart_with(
+            "forwards:\n"
+            "  - {device: %s, port: %d, listen: \"127.0.0.1:%d\"}\n"
+            "  - {device: %s, port: 16994}\n" % (self.g.upper(), BULK, port,
+                                                 self.g))
+        cfg = self.by_origin("config")
+        self.assertEqual(len(cfg), 2, cfg)
+        self.assertEqual(cfg[0]["guid"], self.g)
+        self.assertEqual(cfg[0]["port"], BULK)
+        self.assertEqual(cfg[0]["listen"], "127.0.0.1:%d" % port)
+        self.assertEqual(cfg[0]["state"], "waiting")
+        # The default listen address: loopback, an ephemeral port.
+        host, eph = cfg[1]["listen"].rsplit(":", 1)
+        self.assertEqual(host, "127.0.0.1")
+        self.assertNotEqual(int(eph), 0)
+        self.assertIn(cfg[1]["listen"], self.ok(self.mps, "forward",
+                                                 "--list"))
+        self.sim()
+        wait_until(lambda: self.fwd(cfg[0]["id"])["state"] == "active",
+                   30, "the configured forward to become active")
+        s = self.connect(("127.0.0.1", port))
+        payload = os.urandom(3 << 20)
+        s.sendall(b"echo\n")
+        got = bytearray()
+
+        def reader():
+            while len(got) < len(payload):
+                b = s.recv(1 << 20)
+                if not b:
+                    break
+                got.extend(b)
+        t = threading.Thread(target=reader)
+        t.start()
+        s.sendall(payload)
+        t.join(60 * SLOW)
+        self.assertEqual(len(got), len(payload))
+        self.assertEqual(hashlib.sha256(got).hexdigest(),
+                         hashlib.sha256(payload).hexdigest())
+        f = self.fwd(cfg[0]["id"])
+        self.assertEqual(f["origin"], "config")
+        self.assertEqual(f["accepted"], 1)
+        # Control-opened forwards say so; a configured one can be closed.
+        fid, _ = self.open_fwd(16994)
+        self.assertEqual(self.fwd(fid)["origin"], "control")
+        r = self.ctl().call("forward.close", {"id": cfg[0]["id"]})
+        self.assertEqual(r.get("result"), {"id": cfg[0]["id"],
+                                           "closed": True}, r)
+        self.assertEqual([f["id"] for f in self.by_origin("config")],
+                         [cfg[1]["id"]])
+        s.settimeout(10 * SLOW)
+        try:
+            self.assertEqual(s.recv(10), b"")
+        except ConnectionResetError:
+            pass
+
+    def test_config_forward_bind_failure(self):
+        """An address in use is a startup error naming the entry."""
+        busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(busy.close)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        self.mps.stop()
+        with open(self.mps.config_path, "a") as f:
+            f.write("forwards:\n  - {device: %s, port: 16994, "
+                    "listen: \"127.0.0.1:%d\"}\n" % (self.g, port))
+        r = subprocess.run([DAEMON, "-f", "-c", self.mps.config_path],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=30 * SLOW)
+        err = r.stderr.decode(errors="replace")
+        self.assertEqual(r.returncode, 1, err)
+        self.assertIn("forwards[0] (%s port 16994): cannot listen on "
+                      "127.0.0.1:%d: Address already in use" % (self.g, port),
+                      err)
+
+    def test_non_loopback_switch(self):
+        """forward.open refuses a non-loopback listen address, naming the
+        key that allows it; with the key set it binds (nobody connects
+        from elsewhere here)."""
+        # The address is judged before the device is looked up.
+        r = self.ctl().call("forward.open", {"device": "nuc-01",
+                                             "port": 16994,
+                                             "listen": "0.0.0.0:0"})
+        self.assertEqual(r["error"]["code"], -32602, r)
+        self.assertIn("forward.allow_non_loopback", r["error"]["message"])
+        self.assertIn("loopback", r["error"]["message"])
+        r = self.mps.cli("forward", "nuc-01", "sol", "--listen", "0.0.0.0:0",
+                         "--detach")
+        self.assertEqual(r.returncode, 2)	# invalid params: usage
+        self.assertIn(b"forward.allow_non_loopback", r.stderr)
+        self.restart_with("forward: {allow_non_loopback: true}\n")
+        self.sim()
+        fid, (host, port) = self.open_fwd(16994, listen="0.0.0.0:0")
+        self.assertEqual(host, "0.0.0.0")
+        self.assertNotEqual(port, 0)
+        f = self.by_origin("control")
+        self.assertEqual(len(f), 1, f)
+        self.assertTrue(f[0]["listen"].startswith("0.0.0.0:"), f)
+        self.assertNotEqual(f[0]["listen"], "0.0.0.0:0")
+
+    def test_check_bad_forward(self):
+        """amt-mps -t: a bad forward is a file:line:col error, exit 1; -T
+        prints the forwards of a good file."""
+        def check(extra, *flags):
+            path = os.path.join(self.tmp, "check.yaml")
+            with open(self.mps.config_path) as f:
+                text = f.read()
+            with open(path, "w") as f:
+                f.write(text + extra)
+            r = subprocess.run([DAEMON] + list(flags) + ["-c", path],
+                               stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=30 * SLOW)
+            return r.returncode, r.stdout.decode(), r.stderr.decode()
+        rc, _, err = check("forwards:\n  - {device: nuc-01, port: 16994}\n",
+                           "-t")
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"check\.yaml:\d+:14: forwards\[0\]\.device "
+                         r"\"nuc-01\" is not a GUID")
+        rc, _, err = check("forwards:\n  - {device: %s, port: 16994, "
+                           "listen: \"0.0.0.0:16994\"}\n" % self.g, "-t")
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"check\.yaml:\d+:\d+: forwards\[0\]\.listen "
+                         r"0\.0\.0\.0 is not a loopback address.*"
+                         r"forward\.allow_non_loopback: true")
+        rc, _, err = check("forward: {per_device: 1}\nforwards:\n"
+                           "  - {device: %s, port: 16994}\n"
+                           "  - {device: %s, port: 5900}\n" % (self.g, self.g),
+                           "-t")
+        self.assertEqual(rc, 1, err)
+        self.assertRegex(err, r"check\.yaml:\d+:14: forwards\[1\]: device "
+                         r"%s has more than forward\.per_device \(1\)" %
+                         self.g)
+        rc, out, err = check("forwards:\n  - {device: %s, port: 5900}\n"
+                             % self.g.upper(), "-T")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("forwards:\n  - {device: %s, port: 5900, listen: "
+                      "\"127.0.0.1:0\"}\n" % self.g, out)
+
+    def test_config_limits(self):
+        """forward.per_device counts configured forwards and bounds
+        forward.open; forward.connections bounds one forward's
+        connections (the next is accepted and closed)."""
+        self.restart_with("forward: {per_device: 2, connections: 2}\n"
+                          "forwards:\n  - {device: %s, port: %d}\n"
+                          % (self.g, BULK))
+        self.sim()
+        fid, addr = self.open_fwd(BULK)
+        r = self.ctl().call("forward.open", {"device": "nuc-01",
+                                             "port": 5900})
+        self.assertEqual(r["error"]["data"]["error"], "MPS_ERR_LIMIT", r)
+        self.assertIn("forward.per_device", r["error"]["message"])
+        self.assertIn("at most 2", r["error"]["message"])
+        # Two connections relay; the third is closed at once.
+        socks = [self.connect(addr) for _ in range(2)]
+        for i, s in enumerate(socks):
+            s.sendall(b"echo\nconn%d" % i)
+            self.assertEqual(s.recv(5), b"conn%d" % i)
+        s3 = self.connect(addr)
+        s3.settimeout(10 * SLOW)
+        try:
+            self.assertEqual(s3.recv(10), b"")
+        except ConnectionResetError:
+            pass
+        f = self.fwd(fid)
+        self.assertEqual(f["connections"], 2, f)
+        self.assertGreaterEqual(f["refused"], 1, f)
+        # Closing one frees room for another forward.
+        self.assertEqual(self.ok(self.mps, "forward", "--close", str(fid)),
+                         "closed forward %d\n" % fid)
+        self.open_fwd(5900)
 
 
 if __name__ == "__main__":

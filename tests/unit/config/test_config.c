@@ -170,6 +170,11 @@ test_defaults(void **state)
 	assert_int_equal(c->limits.handshakes_in_flight, 256);
 	assert_int_equal(c->log.level, CONFIG_LOG_INFO);
 	assert_int_equal(c->log.format, CONFIG_LOG_TEXT);
+	assert_int_equal(c->forward.allow_non_loopback, 0);
+	assert_int_equal(c->forward.per_device, 16);
+	assert_int_equal(c->forward.connections, 64);
+	assert_int_equal(c->nforwards, 0);
+	assert_null(c->forwards);
 	config_free(c);
 	config_free(NULL);
 }
@@ -645,6 +650,17 @@ assert_config_equal(const struct mps_config *a, const struct mps_config *b)
 	assert_memory_equal(&a->limits, &b->limits, sizeof a->limits);
 	assert_int_equal(a->log.level, b->log.level);
 	assert_int_equal(a->log.format, b->log.format);
+	assert_memory_equal(&a->forward, &b->forward, sizeof a->forward);
+	assert_int_equal(a->nforwards, b->nforwards);
+	for (i = 0; i < a->nforwards; i++) {
+		assert_string_equal(a->forwards[i].device,
+		    b->forwards[i].device);
+		assert_int_equal(a->forwards[i].port, b->forwards[i].port);
+		assert_string_equal(a->forwards[i].listen.address,
+		    b->forwards[i].listen.address);
+		assert_int_equal(a->forwards[i].listen.port,
+		    b->forwards[i].listen.port);
+	}
 }
 
 static void
@@ -700,6 +716,190 @@ test_dump_roundtrip(void **state)
 	config_free(c);
 }
 
+#define G1	"4c4c4544-0042-1000-8033-b6c04f504633"
+#define G2	"4c4c4544-0042-1000-8033-b6c04f504634"
+
+static const char fwd_yaml[] =
+    "forwards:\n"
+    "  - {device: 4C4C4544-0042-1000-8033-B6C04F504633, port: 16994,\n"
+    "     listen: \"127.0.0.1:16994\"}\n"
+    "  - {device: " G1 ", port: 5900}\n"
+    "  - device: " G2 "\n"
+    "    port: 16992\n"
+    "    listen: \"[0:0::1]:0\"\n"
+    "  - {device: " G2 ", port: 9999, listen: \"0.0.0.0:0\"}\n"
+    "  - {device: " G2 ", port: 9999, listen: \"127.0.0.2:0\"}\n"
+    "forward:\n"
+    "  allow_non_loopback: true\n"
+    "  per_device: 3\n"
+    "  connections: 1024\n";
+
+/* A good file: canonical GUIDs and addresses, default listen. */
+static void
+test_forwards_good(void **state)
+{
+	struct cfgtest_dir *d = *state;
+	struct mps_config *c = load_ok(d, fwd_yaml);
+	char buf[80];
+
+	assert_int_equal(c->forward.allow_non_loopback, 1);
+	assert_int_equal(c->forward.per_device, 3);
+	assert_int_equal(c->forward.connections, 1024);
+	assert_int_equal(c->nforwards, 5);
+	assert_string_equal(c->forwards[0].device, G1);
+	assert_int_equal(c->forwards[0].port, 16994);
+	assert_string_equal(config_listen_str(&c->forwards[0].listen, buf,
+	    sizeof buf), "127.0.0.1:16994");
+	assert_string_equal(c->forwards[1].device, G1);
+	assert_int_equal(c->forwards[1].port, 5900);
+	assert_string_equal(c->forwards[1].listen.address, "127.0.0.1");
+	assert_int_equal(c->forwards[1].listen.port, 0);
+	assert_string_equal(c->forwards[2].device, G2);
+	assert_string_equal(config_listen_str(&c->forwards[2].listen, buf,
+	    sizeof buf), "[::1]:0");
+	assert_string_equal(c->forwards[3].listen.address, "0.0.0.0");
+	roundtrip(d, c);
+	config_free(c);
+
+	/* Empty and null lists are no forwards; the defaults. */
+	c = load_ok(d, "forwards: []\nforward: {}\n");
+	assert_int_equal(c->nforwards, 0);
+	assert_null(c->forwards);
+	assert_int_equal(c->forward.allow_non_loopback, 0);
+	assert_int_equal(c->forward.per_device, 16);
+	assert_int_equal(c->forward.connections, 64);
+	roundtrip(d, c);
+	config_free(c);
+	c = load_ok(d, "forwards:\n");
+	assert_int_equal(c->nforwards, 0);
+	config_free(c);
+
+	/* Ephemeral ports never collide; per_device 16 by default. */
+	c = load_ok(d,
+	    "forwards:\n"
+	    "  - {device: " G1 ", port: 1, listen: \"127.0.0.1:0\"}\n"
+	    "  - {device: " G1 ", port: 1, listen: \"127.0.0.1:0\"}\n"
+	    "  - {device: " G1 ", port: 1, listen: \"127.0.0.1:7\"}\n"
+	    "  - {device: " G1 ", port: 1, listen: \"127.0.0.2:7\"}\n"
+	    "  - {device: " G1 ", port: 1, listen: \"[::1]:7\"}\n");
+	assert_int_equal(c->nforwards, 5);
+	config_free(c);
+
+	assert_int_equal(config_addr_is_loopback("127.255.0.1"), 1);
+	assert_int_equal(config_addr_is_loopback("::1"), 1);
+	assert_int_equal(config_addr_is_loopback("128.0.0.1"), 0);
+	assert_int_equal(config_addr_is_loopback("::"), 0);
+	assert_int_equal(config_addr_is_loopback("localhost"), 0);
+}
+
+static void
+test_forward_section_errors(void **state)
+{
+	(void)state;
+	expect_err("forward: {per_device: 0}\n", 1, 23,
+	    "forward.per_device must be between 1 and 256, not 0");
+	expect_err("forward: {per_device: 257}\n", 1, 23,
+	    "forward.per_device must be between 1 and 256");
+	expect_err("forward: {connections: 0}\n", 1, 24,
+	    "forward.connections must be between 1 and 1024, not 0");
+	expect_err("forward: {connections: 1025}\n", 1, 24,
+	    "forward.connections must be between 1 and 1024");
+	expect_err("forward: {allow_non_loopback: sometimes}\n", 1, 31,
+	    "forward.allow_non_loopback must be true or false");
+	expect_err("forward: {per_device: 2, loopback: false}\n", 1, 26,
+	    "unknown key forward.loopback");
+	expect_err("forward: [1]\n", 1, 10, "forward must be a mapping");
+}
+
+static void
+test_forwards_errors(void **state)
+{
+	char *big, *p;
+	int i;
+
+	(void)state;
+	expect_err("forwards: {device: x}\n", 1, 11,
+	    "forwards must be a list, not a mapping");
+	expect_err("forwards: [16994]\n", 1, 12,
+	    "forwards[0] must be a mapping");
+	/* Bad GUID, at the value. */
+	expect_err("forwards:\n  - {device: nuc-01, port: 16994}\n", 2, 14,
+	    "forwards[0].device \"nuc-01\" is not a GUID (8-4-4-4-12");
+	expect_err("forwards:\n  - {device: 4c4c4544-0042-1000-8033-"
+	    "b6c04f50463g, port: 1}\n", 2, 14, "is not a GUID");
+	/* Bad port. */
+	expect_err("forwards:\n  - {device: " G1 ", port: 0}\n", 2, 58,
+	    "forwards[0].port must be between 1 and 65535, not 0");
+	expect_err("forwards:\n  - {device: " G1 ", port: 65536}\n", 2, 58,
+	    "forwards[0].port must be between 1 and 65535");
+	expect_err("forwards:\n  - {device: " G1 ", port: sol}\n", 2, 58,
+	    "forwards[0].port must be a non-negative decimal integer");
+	/* Required keys, unknown keys. */
+	expect_err("forwards:\n  - {port: 1}\n", 2, 5,
+	    "forwards[0].device is required");
+	expect_err("forwards:\n  - {device: " G1 "}\n", 2, 5,
+	    "forwards[0].port is required");
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, bind: x}\n",
+	    2, 61, "unknown key forwards[0].bind (known: device, port, "
+	    "listen)");
+	/* Bad listen syntax. */
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"127.0.0.1\"}\n", 2, 69, "forwards[0].listen must be "
+	    "\"ADDR:PORT\" or \"[IPV6]:PORT\"");
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"::1:80\"}\n", 2, 69, "not \"::1:80\"");
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"localhost:80\"}\n", 2, 69, "numeric address");
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"127.0.0.1:65536\"}\n", 2, 69, "to 65535");
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"[::1]80\"}\n", 2, 69, "\"[IPV6]:PORT\"");
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"127.0.0.1:-1\"}\n", 2, 69, "not \"127.0.0.1:-1\"");
+	/* Not loopback without forward.allow_non_loopback, either order. */
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"0.0.0.0:0\"}\n", 2, 69, "forwards[0].listen 0.0.0.0 "
+	    "is not a loopback address (127.0.0.0/8, ::1)");
+	expect_err("forwards:\n  - {device: " G1 ", port: 1, "
+	    "listen: \"[fe80::1]:5\"}\nforward: {allow_non_loopback: false}\n",
+	    2, 69, "set forward.allow_non_loopback: true to allow it");
+	/* The same address and port twice; a wildcard overlapping. */
+	expect_err("forwards:\n"
+	    "  - {device: " G1 ", port: 1, listen: \"127.0.0.1:80\"}\n"
+	    "  - {device: " G2 ", port: 2, listen: \"127.0.0.1:80\"}\n", 3, 69,
+	    "forwards[1].listen 127.0.0.1:80 collides with forwards[0] "
+	    "(127.0.0.1:80)");
+	expect_err("forwards:\n"
+	    "  - {device: " G1 ", port: 1, listen: \"[::1]:80\"}\n"
+	    "  - {device: " G2 ", port: 2, listen: \"[0::1]:80\"}\n", 3, 69,
+	    "forwards[1].listen [::1]:80 collides with forwards[0]");
+	expect_err("forward: {allow_non_loopback: true}\nforwards:\n"
+	    "  - {device: " G1 ", port: 1, listen: \"0.0.0.0:80\"}\n"
+	    "  - {device: " G2 ", port: 2, listen: \"127.0.0.1:80\"}\n", 4, 69,
+	    "collides with forwards[0] (0.0.0.0:80)");
+	/* More than per_device for one device. */
+	expect_err("forward: {per_device: 2}\nforwards:\n"
+	    "  - {device: " G1 ", port: 1}\n"
+	    "  - {device: " G2 ", port: 1}\n"
+	    "  - {device: " G1 ", port: 2}\n"
+	    "  - {device: 4C4C4544-0042-1000-8033-B6C04F504633, port: 3}\n",
+	    6, 14, "forwards[3]: device " G1 " has more than "
+	    "forward.per_device (2) forwards");
+	/* The default per_device is 16; the list at most 256 entries. */
+	big = malloc(300 * 80 + 64);
+	assert_non_null(big);
+	p = big + sprintf(big, "forwards:\n");
+	for (i = 0; i < 17; i++)
+		p += sprintf(p, "  - {device: " G1 ", port: %d}\n", i + 1);
+	expect_err(big, 18, 14, "forwards[16]: device " G1 " has more than "
+	    "forward.per_device (16)");
+	p = big + sprintf(big, "forward: {per_device: 256}\nforwards:\n");
+	for (i = 0; i < 257; i++)
+		p += sprintf(p, "  - {device: " G1 ", port: %d}\n", i + 1);
+	expect_err(big, 3, 3, "forwards may have at most 256 entries");
+	free(big);
+}
+
 static void
 test_err_format(void **state)
 {
@@ -740,6 +940,9 @@ test_example_file(void **state)
 	assert_true(cfgtest_contains(c->tls.certificate, "/config/server.crt"));
 	assert_true(cfgtest_contains(c->devices_file, "/config/devices.yaml"));
 	assert_int_equal(c->control.mode, 0660);
+	assert_int_equal(c->forward.allow_non_loopback, 0);
+	assert_int_equal(c->forward.per_device, 16);
+	assert_int_equal(c->forward.connections, 64);
 	config_free(c);
 }
 
@@ -776,6 +979,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dump_roundtrip, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_forwards_good, setup,
+		    teardown),
+		cmocka_unit_test(test_forward_section_errors),
+		cmocka_unit_test(test_forwards_errors),
 		cmocka_unit_test(test_err_format),
 		cmocka_unit_test(test_example_file),
 	};
