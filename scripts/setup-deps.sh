@@ -2,6 +2,11 @@
 # Installs every Debian 12 package amt-mps needs to build, test, fuzz and
 # benchmark.  Idempotent: packages already present are left alone, and apt is
 # not touched at all when nothing is missing.
+#
+# Some tests need a program rather than a library and fail (never skip) when
+# it is missing, so its package must be listed here: man-db (man) and
+# groff-base (groff, with the utf8 device) for the man page checks
+# (tests/integration/check_man.cmake), openssl for the certificate tests.
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev llvm

@@ -4,21 +4,28 @@
 # libFuzzer run of every fuzz target.  Installs missing Debian packages first.
 #
 #   scripts/test.sh [--quick] [--no-sanitize] [--no-fuzz] [--fuzz-seconds N]
+#                   [--docker]
 #
-# --quick runs only the normal build's tests.  Exit status 0 means all passed.
+# --quick runs only the normal build's tests.  --docker adds, after all the
+# other stages, docker/build-check.sh: the container image built with
+# Podman/Buildah and checked (needs root or sudo; about 1 min when its base
+# image and layers are cached, about 5 min from scratch).  It is not part of
+# the default run: run it before a release and whenever docker/ changes
+# (docs/deployment.md, section 4).  Exit status 0 means all passed.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-sanitize=1 fuzz=1 demo=1 fuzz_seconds=${FUZZ_SECONDS:-20}
+sanitize=1 fuzz=1 demo=1 docker=0 fuzz_seconds=${FUZZ_SECONDS:-20}
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) sanitize=0 fuzz=0 demo=0 ;;
 	--no-sanitize) sanitize=0 ;;
 	--no-fuzz) fuzz=0 ;;
 	--fuzz-seconds) fuzz_seconds=$2; shift ;;
-	*) echo "usage: $0 [--quick] [--no-sanitize] [--no-fuzz] [--fuzz-seconds N]" >&2; exit 2 ;;
+	--docker) docker=1 ;;
+	*) echo "usage: $0 [--quick] [--no-sanitize] [--no-fuzz] [--fuzz-seconds N] [--docker]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -62,6 +69,11 @@ if [ "$fuzz" = 1 ]; then
 	    -DCMAKE_BUILD_TYPE=Debug -DBUILD_TESTING=ON >/dev/null
 	cmake --build build-fuzz -j "$jobs" --target fuzz_targets
 	scripts/fuzz.sh --build-dir build-fuzz --seconds "$fuzz_seconds"
+fi
+
+if [ "$docker" = 1 ]; then
+	step "container image: docker/build-check.sh"
+	docker/build-check.sh
 fi
 
 step "all tests passed"

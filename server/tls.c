@@ -150,15 +150,20 @@ tls_ctx_build(const struct mps_config *cfg, const char *cert, const char *key,
 		what = cert;
 		goto fail;
 	}
+	/* OpenSSL 3 already refuses a key of another certificate here
+	 * (X509_R_KEY_VALUES_MISMATCH): say so in words, as below. */
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		what = key;
-		goto fail;
+		unsigned long	e = ERR_peek_last_error();
+
+		if (ERR_GET_LIB(e) != ERR_LIB_X509 ||
+		    ERR_GET_REASON(e) != X509_R_KEY_VALUES_MISMATCH) {
+			what = key;
+			goto fail;
+		}
+		goto mismatch;
 	}
-	if (SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, errlen, "%s does not match %s", key, cert);
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		goto mismatch;
 
 	if (cfg->tls.client_ca != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, cfg->tls.client_ca,
@@ -177,6 +182,13 @@ tls_ctx_build(const struct mps_config *cfg, const char *cert, const char *key,
 
 fail:
 	snprintf(err, errlen, "%s: %s", what, tls_errors(ebuf, sizeof(ebuf)));
+	SSL_CTX_free(ctx);
+	return NULL;
+
+mismatch:
+	ERR_clear_error();
+	snprintf(err, errlen, "%s: the private key %s does not match this "
+	    "certificate", cert, key);
 	SSL_CTX_free(ctx);
 	return NULL;
 }

@@ -81,6 +81,15 @@ for dir in $layers; do
 	done < <(grep -ho 'CMAKE_SOURCE_DIR}/[A-Za-z0-9_./-]*' "$ROOT/$dir/CMakeLists.txt" |
 	    sed 's/.*}\///; s/\/$//' | sort -u)
 done
+# The top-level CMakeLists.txt's own install(FILES ...) rules: cmake
+# --install in the build stage fails on any file not copied in.
+while read -r ref; do
+	[ -e "$ROOT/$ref" ] || continue
+	covered "$ref" || missing="$missing $ref"
+done < <(awk '/^install\(FILES/ { on = 1 }
+    on { line = line " " $0 }
+    on && /\)/ { on = 0; sub(/^ *install\(FILES/, "", line); sub(/ (DESTINATION|RENAME|PERMISSIONS|COMPONENT|OPTIONAL).*/, "", line); print line; line = "" }' \
+    "$ROOT/CMakeLists.txt" | tr -s ' ' '\n' | grep -v '^\$' | grep .)
 if [ -z "$layers" ]; then
 	bad "Dockerfile: could not read the layer list of CMakeLists.txt"
 elif [ -n "$missing" ]; then
