@@ -696,7 +696,9 @@ dev_apf_event(void *arg, const struct apf_event *ev)
 		if (c->ka_interval > 0 && c->ka_interval <= UINT32_MAX / 3 &&
 		    3 * c->ka_interval > c->idle_timeout)
 			c->idle_timeout = 3 * c->ka_interval;
-		dev_log(c, LOG_LEVEL_INFO, "event=keepalive-options interval=%u "
+		/* Debug: "connected" is the one info line per tunnel; the
+		 * negotiated interval is in devices.list. */
+		dev_log(c, LOG_LEVEL_DEBUG, "event=keepalive-options interval=%u "
 		    "timeout=%u idle_timeout=%u", ev->u.ka_options.interval,
 		    ev->u.ka_options.timeout, c->idle_timeout);
 		dev_timer_update(c);

@@ -621,7 +621,10 @@ class Sim:
         self.argv = [tools.sim, "--server", "127.0.0.1:%d" % daemon.port,
                      "--ca", tools.cert, "--count", str(count),
                      "--summary", self.summary_path,
-                     "--ready-file", self.ready_path]
+                     "--ready-file", self.ready_path,
+                     # The devices file's AMT credentials (fan-out's
+                     # WS-Man calls authenticate with them).
+                     "--amt-user", AMT_USER, "--amt-password", AMT_PASSWORD]
         if src:
             self.argv += ["--source", ",".join(src)]
         self.argv += list(extra)
