@@ -324,8 +324,9 @@ enum dev_close_reason {
 
 /*
  * One CIRA tunnel.  Kept small (it exists 20,000 times): no timers of its
- * own (the 1 s tick and a timing wheel cover every deadline), no buffers
- * beyond the bufferevent's, the APF session created only once TLS is up.
+ * own (the 1 s tick and a timing wheel cover every deadline), two
+ * evbuffers that are empty at idle, the APF session created only once TLS
+ * is up.
  */
 struct dev_conn {
 	TAILQ_ENTRY(dev_conn) wheel;	/* timing-wheel slot (or due list) */
