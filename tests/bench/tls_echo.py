@@ -3,6 +3,10 @@
 
   tls_echo.py server --port P [--cert C --key K] [--max-seconds S]
   tls_echo.py client --port P [--tls] --bytes N [--chunk B] [--timeout S]
+  tls_echo.py down --port P [--tls] --bytes N [--timeout S]
+
+`down` measures one direction: it sends "source N" (the simulator's bulk
+service on 9999, or this server) and times reading N bytes.
 
 The client sends N bytes from memory and reads the echo in one
 non-blocking loop; it prints one JSON line: {"bytes": N, "seconds": T, "mb_per_s": ...} where
@@ -24,14 +28,28 @@ import threading
 import time
 
 
+def serve_source(conn, n):
+    """The simulator's bulk "source N", as a baseline: N bytes out."""
+    block = memoryview(bytes(1 << 20))
+    while n > 0:
+        k = min(n, len(block))
+        conn.sendall(block[:k])
+        n -= k
+
+
 def serve_conn(conn):
     buf = bytearray(1 << 20)
     mv = memoryview(buf)
     try:
+        first = True
         while True:
             n = conn.recv_into(buf)
             if n == 0:
                 break
+            if first and bytes(mv[:7]) == b"source ":
+                serve_source(conn, int(bytes(mv[7:n]).split(b"\n")[0]))
+                break
+            first = False
             conn.sendall(mv[:n])
     except (OSError, ssl.SSLError) as e:
         sys.stderr.write("echo: %s\n" % e)
@@ -134,6 +152,39 @@ def client(args):
     return 0 if got >= total else 1
 
 
+def down(args):
+    """One direction: ask for N bytes with "source N", time reading them."""
+    s = socket.create_connection(("127.0.0.1", args.port),
+                                 timeout=args.timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    proto = None
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = ctx.wrap_socket(s)
+        proto = "%s %s" % (s.version(), s.cipher()[0])
+    buf = bytearray(1 << 20)
+    got, err = 0, []
+    t0 = time.monotonic()
+    try:
+        s.sendall(b"source %d\n" % args.bytes)
+        while got < args.bytes:
+            n = s.recv_into(buf)
+            if n == 0:
+                raise EOFError("closed after %d bytes" % got)
+            got += n
+    except (OSError, ssl.SSLError, EOFError) as e:
+        err.append(str(e))
+    secs = time.monotonic() - t0
+    s.close()
+    print(json.dumps({"bytes": got, "seconds": round(secs, 4),
+                      "mb_per_s": round(got / secs / 1e6, 1)
+                      if secs > 0 else None, "tls": proto,
+                      "errors": err}), flush=True)
+    return 0 if got >= args.bytes else 1
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="mode", required=True)
@@ -148,8 +199,13 @@ def main():
     b.add_argument("--bytes", type=int, required=True)
     b.add_argument("--chunk", type=int, default=256 * 1024)
     b.add_argument("--timeout", type=float, default=60)
+    d = sub.add_parser("down")
+    d.add_argument("--port", type=int, required=True)
+    d.add_argument("--tls", action="store_true")
+    d.add_argument("--bytes", type=int, required=True)
+    d.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
-    return server(args) if args.mode == "server" else client(args)
+    return {"server": server, "client": client, "down": down}[args.mode](args)
 
 
 if __name__ == "__main__":
