@@ -63,6 +63,7 @@
 #define DEV_READ_BUDGET	(256 * 1024)	/* plaintext per wake-up, fairness */
 #define DEV_READ_CHUNK	16384		/* one TLS record's plaintext */
 #define DEV_WRITE_CHUNK	16384		/* one full TLS record per SSL_write */
+#define DEV_READ_AHEAD	(64 * 1024)	/* OpenSSL's read buffer */
 
 enum dev_where {
 	DEV_WHERE_NONE,
@@ -1203,6 +1204,9 @@ dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	 * drops TCP without close_notify is an EOF.
 	 */
 	SSL_set_read_ahead(ssl, 1);
+	/* Four full records per read(2) when data streams; released when
+	 * empty, so an idle tunnel holds none of it. */
+	SSL_set_default_read_buffer_len(ssl, DEV_READ_AHEAD);
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);

@@ -41,6 +41,7 @@
 #define RELAY_F_STALLED		0x0010	/* not reading: device window 0 */
 #define RELAY_F_LISTED		0x0020	/* on c->relays */
 #define RELAY_F_TXFULL		0x0040	/* not reading: tunnel output high */
+#define RELAY_F_DIRTY		0x0080	/* on relay_dirty: output to write */
 
 /*
  * fd -> device reads go straight into this buffer and out as CHANNEL_DATA
@@ -55,6 +56,7 @@ struct relay {
 	LIST_ENTRY(relay)	 entry;		/* c->relays */
 	LIST_ENTRY(relay)	 all;		/* relay_all */
 	TAILQ_ENTRY(relay)	 reap;
+	TAILQ_ENTRY(relay)	 dirty;		/* relay_dirty */
 	uint64_t		 id;
 	struct dev_conn		*c;		/* NULL once the tunnel is gone */
 	struct bufferevent	*bev;		/* NULL once the fd is closed */
@@ -79,6 +81,16 @@ static struct relay_tailq	 relay_reap_list =
     TAILQ_HEAD_INITIALIZER(relay_reap_list);
 static struct relay_list	 relay_all = LIST_HEAD_INITIALIZER(relay_all);
 static struct event		*relay_reaper;
+/*
+ * Device bytes for the fds are written once per loop pass, after the
+ * tunnel's read round, by relay_flusher: the 16 KiB CHANNEL_DATAs of one
+ * round leave in one writev (one wake-up of the local peer instead of one
+ * per message).  The bufferevent's own EV_WRITE is enabled only while the
+ * kernel refuses bytes, so the common case costs no epoll_ctl.
+ */
+static struct event		*relay_flusher;
+static struct relay_tailq	 relay_dirty =
+    TAILQ_HEAD_INITIALIZER(relay_dirty);
 static uint64_t			 relay_last_id;
 static uint32_t			 relay_nalive;
 
@@ -171,8 +183,18 @@ relay_log(const struct relay *r, enum log_level level, const char *fmt, ...)
 /* ----------------------------------------------------------- freeing */
 
 static void
+relay_undirty(struct relay *r)
+{
+	if (r->flags & RELAY_F_DIRTY) {
+		TAILQ_REMOVE(&relay_dirty, r, dirty);
+		r->flags &= ~RELAY_F_DIRTY;
+	}
+}
+
+static void
 relay_free(struct relay *r)
 {
+	relay_undirty(r);
 	if (r->timer != NULL)
 		event_free(r->timer);
 	if (r->rev != NULL)
@@ -258,6 +280,7 @@ relay_fd_close(struct relay *r)
 		return;
 	r->bev = NULL;
 	event_del(r->rev);
+	relay_undirty(r);
 	if (r->outcb != NULL) {
 		evbuffer_remove_cb_entry(bufferevent_get_output(bev), r->outcb);
 		r->outcb = NULL;
@@ -432,6 +455,57 @@ relay_data(struct relay *r, const uint8_t *p, size_t len)
 	if (bufferevent_write(r->bev, p, len) != 0) {
 		relay_chan_close(r);
 		relay_end_fd(r, MPS_ERR_NOMEM);
+		return;
+	}
+	if (!(r->flags & RELAY_F_DIRTY)) {
+		r->flags |= RELAY_F_DIRTY;
+		TAILQ_INSERT_TAIL(&relay_dirty, r, dirty);
+		event_active(relay_flusher, EV_TIMEOUT, 0);
+	}
+}
+
+/*
+ * Writes what is queued for the fd; the output callback credits the
+ * device for what left.  What the kernel refuses now, libevent writes
+ * when the fd is writable.
+ */
+static void
+relay_write_out(struct relay *r)
+{
+	struct evbuffer	*out = bufferevent_get_output(r->bev);
+	int		 n;
+
+	/* A bufferevent keeps the front of its output frozen against other
+	 * writers; thaw it for this one write, as its own writer does. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, bufferevent_getfd(r->bev));
+	evbuffer_freeze(out, 1);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR) {
+		relay_log(r, LOG_LEVEL_DEBUG, "fd error: %s", strerror(errno));
+		relay_chan_close(r);
+		relay_end_fd(r, MPS_ERR_IO);
+		return;
+	}
+	/* A credit sent from the output callback may have ended the
+	 * tunnel and, with it, this fd. */
+	if (r->bev == NULL)
+		return;
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(r->bev, EV_WRITE);
+	else if (r->flags & RELAY_F_FLUSH)
+		relay_end_fd(r, 0);
+}
+
+static void
+relay_flusher_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct relay	*r;
+
+	while ((r = TAILQ_FIRST(&relay_dirty)) != NULL) {
+		relay_undirty(r);
+		if (r->bev != NULL)
+			relay_write_out(r);
 	}
 }
 
@@ -549,6 +623,7 @@ relay_flush_fd(struct relay *r, int err)
 	}
 	r->flags |= RELAY_F_FLUSH;
 	event_del(r->rev);
+	bufferevent_enable(r->bev, EV_WRITE);
 	bufferevent_set_timeouts(r->bev, NULL, &tv);
 }
 
@@ -662,9 +737,12 @@ relay_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct relay	*r = arg;
 
-	if ((r->flags & RELAY_F_FLUSH) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		return;
+	if (r->flags & RELAY_F_FLUSH)
 		relay_end_fd(r, 0);
+	else
+		bufferevent_disable(bev, EV_WRITE);	/* the flusher's again */
 }
 
 static void
@@ -724,8 +802,10 @@ relay_new(struct dev_conn *c, int fd, uint32_t port,
 		*err = MPS_ERR_PORT;
 		return NULL;
 	}
-	if (relay_reaper == NULL && (relay_reaper = event_new(srv->base, -1,
-	    0, relay_reaper_cb, NULL)) == NULL) {
+	if ((relay_reaper == NULL && (relay_reaper = event_new(srv->base, -1,
+	    0, relay_reaper_cb, NULL)) == NULL) || (relay_flusher == NULL &&
+	    (relay_flusher = event_new(srv->base, -1, 0, relay_flusher_cb,
+	    NULL)) == NULL)) {
 		close(fd);
 		*err = MPS_ERR_NOMEM;
 		return NULL;
@@ -768,8 +848,7 @@ relay_new(struct dev_conn *c, int fd, uint32_t port,
 	/* The bufferevent writes; reads are relay_read_fd's, from OPEN on. */
 	bufferevent_set_max_single_write(r->bev, RELAY_READ_MAX);
 	bufferevent_setcb(r->bev, NULL, relay_write_cb, relay_event_cb, r);
-	bufferevent_disable(r->bev, EV_READ);
-	bufferevent_enable(r->bev, EV_WRITE);
+	bufferevent_disable(r->bev, EV_READ | EV_WRITE);
 
 	/* No callbacks from in here: an open that fails now is our return. */
 	r->flags |= RELAY_F_QUIET;
@@ -822,5 +901,9 @@ relay_cleanup(void)
 	if (relay_reaper != NULL) {
 		event_free(relay_reaper);
 		relay_reaper = NULL;
+	}
+	if (relay_flusher != NULL) {
+		event_free(relay_flusher);
+		relay_flusher = NULL;
 	}
 }

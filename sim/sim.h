@@ -7,8 +7,9 @@
  *   struct sim_fleet  the whole run: options, event base, TLS context,
  *                     device array, the timer lists swept by one tick,
  *                     counters for the summary.
- *   struct sim_dev    one device: one TLS bufferevent and the device side of
- *                     the APF handshake (enum sim_dev_state).
+ *   struct sim_dev    one device: one TLS connection (direct SSL_read and
+ *                     SSL_write on its socket) and the device side of the
+ *                     APF handshake (enum sim_dev_state).
  *   struct sim_chan   one channel the MPS opened to a forwarded port,
  *                     with window accounting both ways, bound to a service.
  *   struct sim_svc    what answers on a port (WS-Man on 16992/16993,
@@ -29,9 +30,9 @@
 
 struct event_base;
 struct event;
-struct bufferevent;
 struct evbuffer;
 struct ssl_ctx_st;
+struct ssl_st;
 
 #define SIM_MAX_PORTS		16	/* forwards per device */
 #define SIM_MAX_SOURCES		256	/* --source addresses */
@@ -130,6 +131,10 @@ enum sim_tlist_id {
 #define SIM_DEVF_INFLIGHT	0x04	/* counted in fleet->inflight */
 #define SIM_DEVF_OUT_BLOCKED	0x08	/* channels wait for TLS output room */
 #define SIM_DEVF_EVER_ACTIVE	0x10	/* reached ACTIVE at least once */
+#define SIM_DEVF_IN_IO		0x20	/* in its I/O callback: flush at end */
+#define SIM_DEVF_WANT_WRITE	0x40	/* wev armed: TLS waits for room */
+#define SIM_DEVF_READ_WANTS_WRITE 0x80	/* SSL_read said WANT_WRITE */
+#define SIM_DEVF_ADJUST_DUE	0x100	/* a channel holds credit to send */
 
 /*
  * One simulated device.  Kept small on purpose (one per device, thousands of
@@ -137,7 +142,11 @@ enum sim_tlist_id {
  */
 struct sim_dev {
 	struct sim_fleet	*fleet;
-	struct bufferevent	*bev;		/* NULL unless connected */
+	struct ssl_st		*ssl;		/* NULL unless connected */
+	struct event		*rev;		/* EV_READ, persistent */
+	struct event		*wev;		/* EV_WRITE, armed on demand */
+	struct evbuffer		*in;		/* plaintext from the MPS */
+	struct evbuffer		*out;		/* APF to the MPS, not yet TLS */
 	struct sim_chan		**chans;	/* [max_channels], lazy */
 	struct sim_dev		*tprev, *tnext;	/* timer list links */
 	uint64_t		 due_ms;	/* due on the current list */
@@ -152,7 +161,7 @@ struct sim_dev {
 	uint8_t			 state;		/* enum sim_dev_state */
 	uint8_t			 tlist;		/* enum sim_tlist_id */
 	uint8_t			 misbehave;	/* enum sim_misbehave */
-	uint8_t			 flags;		/* SIM_DEVF_* */
+	uint16_t		 flags;		/* SIM_DEVF_* */
 	uint8_t			 fwd_next;	/* next port index to request */
 	uint8_t			 nchans;	/* live channels */
 };
@@ -331,6 +340,7 @@ struct sim_chan {
 	uint32_t		 tx_window;	/* bytes we may still send */
 	struct event		*adjust_ev;	/* --slow-adjust, lazy */
 	int			 adjust_armed;
+	int			 adjust_due;	/* send credit at flush time */
 	enum sim_chan_state	 state;
 };
 
@@ -362,8 +372,11 @@ int	sim_dev_start(struct sim_dev *d);
 void	sim_dev_close(struct sim_dev *d, enum sim_close_reason why,
 	    uint32_t apf_reason);
 void	sim_dev_keepalive_due(struct sim_dev *d, uint64_t now);
+/* Queues m; it leaves at the end of the current I/O round. */
 int	sim_dev_send(struct sim_dev *d, const struct apf_msg *m);
 int	sim_dev_out_room(const struct sim_dev *d);
+/* Makes sure queued output and held credit leave soon. */
+void	sim_dev_flush_later(struct sim_dev *d);
 const char *sim_close_reason_name(enum sim_close_reason r);
 int	sim_close_reason_by_server(enum sim_close_reason r);
 const char *sim_misbehave_name(enum sim_misbehave mb);
@@ -378,6 +391,8 @@ int	sim_chan_on_window(struct sim_dev *d, const struct apf_msg *m);
 int	sim_chan_on_close(struct sim_dev *d, const struct apf_msg *m);
 /* TLS output room returned: move queued channel output. */
 void	sim_chan_dev_writable(struct sim_dev *d);
+/* The read round is over: send the credit channels held back. */
+int	sim_chan_dev_adjust(struct sim_dev *d);
 /* The tunnel is gone: close every service, free every channel. */
 void	sim_chan_dev_free(struct sim_dev *d);
 /* For services. */

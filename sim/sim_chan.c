@@ -6,7 +6,9 @@
  * ends the tunnel (a strict peer finds server bugs).  Bytes the service has
  * not consumed stay in ch->in and are not credited, so a slow service
  * stalls the MPS instead of growing our memory; consumed bytes are credited
- * with WINDOW_ADJUST once half the window is used up.
+ * with WINDOW_ADJUST once half the window is used up: at once when half a
+ * window of credit is owed, else at the end of the read round, so that a
+ * service fed in small steps still costs one adjust per round.
  *
  * Send side: service output waits in ch->out (at most opt.chan_out_max) and
  * leaves as CHANNEL_DATA of at most opt.max_packet, never beyond the MPS's
@@ -25,7 +27,8 @@
 #include "mps_err.h"
 #include "sim.h"
 
-/* Largest chunk offered to a service in one data callback. */
+/* Held input is offered in pieces of at least this much (more when the
+ * buffer already holds more contiguous bytes: that costs no copy). */
 #define SIM_CHAN_FEED_CHUNK	(16 * 1024)
 /* ignore-window: how far past the MPS's window to go, at least. */
 #define SIM_CHAN_OVERRUN	(64 * 1024)
@@ -112,7 +115,7 @@ sim_chan_adjust_due(evutil_socket_t fd, short what, void *arg)
 	struct sim_dev	*d = ch->dev;
 
 	ch->adjust_armed = 0;
-	if (ch->state != SIM_CHAN_OPEN || d->bev == NULL ||
+	if (ch->state != SIM_CHAN_OPEN || d->ssl == NULL ||
 	    ch->rx_unacked == 0)
 		return;
 	if (sim_chan_send_adjust(ch) != 0)
@@ -120,7 +123,10 @@ sim_chan_adjust_due(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Credit the MPS for consumed bytes once half the window is used.  With
+ * Credit the MPS for consumed bytes once half the window is used.  Half a
+ * window owed leaves at once; less is held until the end of the read round
+ * (sim_chan_dev_adjust()), since a service that drains held input piece by
+ * piece would otherwise answer every piece with its own adjust.  With
  * --slow-adjust the credit is held for that long first (one timer per
  * channel, only in that test mode), like a device whose consumer is slow.
  */
@@ -136,8 +142,16 @@ sim_chan_consumed(struct sim_chan *ch, size_t n)
 	if (ch->rx_unacked == 0 || ch->rx_left >= half ||
 	    ch->state != SIM_CHAN_OPEN)
 		return 0;
-	if (ms == 0)
-		return sim_chan_send_adjust(ch);
+	if (ms == 0) {
+		if (ch->rx_unacked >= half)
+			return sim_chan_send_adjust(ch);
+		if (!ch->adjust_due) {
+			ch->adjust_due = 1;
+			d->flags |= SIM_DEVF_ADJUST_DUE;
+			sim_dev_flush_later(d);
+		}
+		return 0;
+	}
 	if (ch->adjust_armed)
 		return 0;
 	if (ch->adjust_ev == NULL && (ch->adjust_ev = evtimer_new(
@@ -164,6 +178,7 @@ sim_chan_send_adjust(struct sim_chan *ch)
 	m.u.window_adjust.bytes = ch->rx_unacked;
 	ch->rx_left += ch->rx_unacked;
 	ch->rx_unacked = 0;
+	ch->adjust_due = 0;
 	return sim_dev_send(d, &m);
 }
 
@@ -215,14 +230,19 @@ sim_chan_flush(struct sim_chan *ch)
 static int
 sim_chan_feed(struct sim_chan *ch)
 {
-	const uint8_t	*p;
-	size_t		 len, n;
-	int		 r;
+	struct evbuffer_iovec	 v;
+	const uint8_t		*p;
+	size_t			 len, n, chunk;
+	int			 r;
 
 	while (ch->state == SIM_CHAN_OPEN && ch->in != NULL &&
 	    (len = evbuffer_get_length(ch->in)) > 0) {
-		if (len > SIM_CHAN_FEED_CHUNK)
-			len = SIM_CHAN_FEED_CHUNK;
+		chunk = SIM_CHAN_FEED_CHUNK;
+		if (evbuffer_peek(ch->in, -1, NULL, &v, 1) >= 1 &&
+		    v.iov_len > chunk)
+			chunk = v.iov_len;
+		if (len > chunk)
+			len = chunk;
 		if ((p = evbuffer_pullup(ch->in, (ev_ssize_t)len)) == NULL)
 			return MPS_ERR_NOMEM;
 		n = ch->svc->data(ch, p, len);
@@ -459,7 +479,7 @@ sim_chan_dev_writable(struct sim_dev *d)
 
 	if (d->chans == NULL)
 		return;
-	for (i = 0; i < d->fleet->opt.max_channels && d->bev != NULL; i++) {
+	for (i = 0; i < d->fleet->opt.max_channels && d->ssl != NULL; i++) {
 		if (d->chans[i] == NULL)
 			continue;
 		if (sim_chan_kick(d->chans[i]) != 0) {
@@ -469,6 +489,27 @@ sim_chan_dev_writable(struct sim_dev *d)
 		if (d->flags & SIM_DEVF_OUT_BLOCKED)
 			return;
 	}
+}
+
+int
+sim_chan_dev_adjust(struct sim_dev *d)
+{
+	struct sim_chan	*ch;
+	uint32_t	 i;
+	int		 r;
+
+	d->flags &= ~SIM_DEVF_ADJUST_DUE;
+	if (d->chans == NULL)
+		return 0;
+	for (i = 0; i < d->fleet->opt.max_channels; i++) {
+		if ((ch = d->chans[i]) == NULL || !ch->adjust_due)
+			continue;
+		ch->adjust_due = 0;
+		if (ch->state == SIM_CHAN_OPEN && ch->rx_unacked > 0 &&
+		    (r = sim_chan_send_adjust(ch)) != 0)
+			return r;
+	}
+	return 0;
 }
 
 void

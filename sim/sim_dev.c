@@ -1,5 +1,5 @@
 /*
- * sim_dev.c: one simulated AMT device: a TLS client bufferevent and the
+ * sim_dev.c: one simulated AMT device: a TLS client connection and the
  * device side of APF, in the order real AMT walks it:
  *
  *   TLS up -> PROTOCOLVERSION + SERVICE_REQUEST auth@ -> SERVICE_ACCEPT
@@ -12,6 +12,17 @@
  * Misbehaving devices leave this path at the point their kind names.
  * Nothing here owns a timer: deadlines are list positions swept by the
  * fleet's single tick.
+ *
+ * TLS I/O is direct SSL_read/SSL_write on the socket, driven by one
+ * persistent read event and a write event armed only when TLS is blocked
+ * on the socket.  A read round reads while OpenSSL holds read-ahead bytes
+ * (SSL_has_pending()), up to a byte budget, and never reads the socket
+ * just to see EAGAIN: the event is level-triggered.  Output is APF
+ * messages appended to d->out and written once per round, up to a TLS
+ * record per SSL_write, so small messages (WINDOW_ADJUST, keepalives)
+ * share a record with whatever else the round produced.  Sends made outside
+ * the device's callback (timers, the tick) activate its read event with
+ * EV_WRITE, so they too are written together in the next loop turn.
  */
 #include <sys/socket.h>
 
@@ -25,8 +36,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -36,10 +45,22 @@
 #include "mps_err.h"
 #include "sim.h"
 
-/* Queued TLS output above which channels stop moving data (per device). */
+/* Queued TLS output above which channels stop moving data (per device);
+ * they move again once it is down to half. */
 #define SIM_DEV_OUT_HIGH	(256 * 1024)
 /* First pullup when decoding: most APF messages are far smaller. */
 #define SIM_DEV_PULLUP_FIRST	4096
+/* Room offered to one SSL_read: a whole TLS record's plaintext. */
+#define SIM_DEV_READ_CHUNK	(16 * 1024)
+/* Plaintext read per callback before other devices get a turn. */
+#define SIM_DEV_READ_BUDGET	(256 * 1024)
+/* Plaintext written per callback before other devices get a turn. */
+#define SIM_DEV_WRITE_BUDGET	(1024 * 1024)
+/* Output queued mid-round above which it is written before reading on,
+ * so the MPS gets echoes while the round goes on. */
+#define SIM_DEV_FLUSH_AT	(64 * 1024)
+/* Bytes per SSL_write: one full TLS record. */
+#define SIM_DEV_RECORD		(16 * 1024)
 #define SIM_DEV_GARBAGE_LEN	512
 #define SIM_DEV_UNKNOWN_REQ	"x-unknown-request@amt-cira-sim"
 
@@ -64,9 +85,8 @@ static const char *sim_misbehave_names[] = {
 #undef SIM_MB_NAME
 };
 
-static void	sim_dev_readcb(struct bufferevent *bev, void *arg);
-static void	sim_dev_writecb(struct bufferevent *bev, void *arg);
-static void	sim_dev_eventcb(struct bufferevent *bev, short what, void *arg);
+static void	sim_dev_readcb(evutil_socket_t fd, short what, void *arg);
+static void	sim_dev_writecb(evutil_socket_t fd, short what, void *arg);
 
 const char *
 sim_dev_state_name(enum sim_dev_state st)
@@ -143,10 +163,24 @@ sim_dev_release_inflight(struct sim_dev *d)
 int
 sim_dev_out_room(const struct sim_dev *d)
 {
-	if (d->bev == NULL)
+	if (d->ssl == NULL)
 		return 0;
-	return evbuffer_get_length(bufferevent_get_output(d->bev)) <
-	    SIM_DEV_OUT_HIGH;
+	return evbuffer_get_length(d->out) < SIM_DEV_OUT_HIGH;
+}
+
+/*
+ * Inside the device's own callback the flush at its end takes everything;
+ * outside it (tick, timers) the read event is activated with EV_WRITE,
+ * which several sends in one loop turn share.  While TLS waits for socket
+ * room the write event will flush anyway.
+ */
+void
+sim_dev_flush_later(struct sim_dev *d)
+{
+	if (d->ssl == NULL || d->state == SIM_DEV_CONNECTING ||
+	    (d->flags & (SIM_DEVF_IN_IO | SIM_DEVF_WANT_WRITE)))
+		return;
+	event_active(d->rev, EV_WRITE, 0);
 }
 
 /*
@@ -161,11 +195,11 @@ sim_dev_send(struct sim_dev *d, const struct apf_msg *m)
 	size_t			 need, n;
 	int			 r;
 
-	if (d->bev == NULL)
+	if (d->ssl == NULL)
 		return MPS_ERR_CLOSED;
 	if ((need = apf_encoded_len(m)) == 0)
 		return MPS_ERR_INVALID;
-	out = bufferevent_get_output(d->bev);
+	out = d->out;
 	if (evbuffer_reserve_space(out, (ev_ssize_t)need, &iov, 1) < 1)
 		return MPS_ERR_NOMEM;
 	if ((r = apf_encode(m, iov.iov_base, iov.iov_len, &n)) != 0)
@@ -174,6 +208,7 @@ sim_dev_send(struct sim_dev *d, const struct apf_msg *m)
 	if (evbuffer_commit_space(out, &iov, 1) != 0)
 		return MPS_ERR_NOMEM;
 	d->fleet->st.bytes_out += n;
+	sim_dev_flush_later(d);
 	return 0;
 }
 
@@ -181,11 +216,12 @@ sim_dev_send(struct sim_dev *d, const struct apf_msg *m)
 static int
 sim_dev_send_raw(struct sim_dev *d, const void *p, size_t len)
 {
-	if (d->bev == NULL)
+	if (d->ssl == NULL)
 		return MPS_ERR_CLOSED;
-	if (bufferevent_write(d->bev, p, len) != 0)
+	if (evbuffer_add(d->out, p, len) != 0)
 		return MPS_ERR_NOMEM;
 	d->fleet->st.bytes_out += len;
+	sim_dev_flush_later(d);
 	return 0;
 }
 
@@ -235,9 +271,9 @@ sim_dev_random(struct sim_dev *d)
 /*
  * Starts one connection: our own socket (so it can be bound to a source
  * address without reserving a port: IP_BIND_ADDRESS_NO_PORT lets many
- * source IPs share the ephemeral range), a non-blocking connect, and an
- * OpenSSL bufferevent that runs the handshake once the socket is writable.
- * No SNI: AMT sends none.
+ * source IPs share the ephemeral range), a non-blocking connect, and the
+ * TLS client handshake, started once the socket is writable.  No SNI: AMT
+ * sends none.
  */
 int
 sim_dev_start(struct sim_dev *d)
@@ -251,7 +287,9 @@ sim_dev_start(struct sim_dev *d)
 
 	d->fwd_acked = d->fwd_answered = 0;
 	d->fwd_next = 0;
-	d->flags &= ~(SIM_DEVF_KA_PENDING | SIM_DEVF_OUT_BLOCKED);
+	d->flags &= ~(SIM_DEVF_KA_PENDING | SIM_DEVF_OUT_BLOCKED |
+	    SIM_DEVF_IN_IO | SIM_DEVF_WANT_WRITE | SIM_DEVF_READ_WANTS_WRITE |
+	    SIM_DEVF_ADJUST_DUE);
 	d->ka_interval_s = o->keepalive_s ? o->keepalive_s : 30;
 	d->t_start_ms = sim_fleet_now_ms();
 	f->st.connect_attempts++;
@@ -300,11 +338,16 @@ sim_dev_start(struct sim_dev *d)
 		    SIM_CLOSE_CONNECT_FAILED, 0);
 		return MPS_ERR_IO;
 	}
-	if ((ssl = SSL_new(f->ssl_ctx)) == NULL) {
+	if ((ssl = SSL_new(f->ssl_ctx)) == NULL || SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
 		close(fd);
+		ERR_clear_error();
 		sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
 		return MPS_ERR_NOMEM;
 	}
+	/* From here the socket is closed with the SSL (sim_dev_io_free). */
+	d->ssl = ssl;
+	SSL_set_connect_state(ssl);
 	if (!o->insecure) {
 		const char *name = o->verify_name ? o->verify_name :
 		    o->server_host;
@@ -315,28 +358,54 @@ sim_dev_start(struct sim_dev *d)
 		if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
 			(void)SSL_set1_host(ssl, name);
 	}
-	d->bev = bufferevent_openssl_socket_new(f->base, fd, ssl,
-	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (d->bev == NULL) {
-		SSL_free(ssl);
-		close(fd);
+	d->rev = event_new(f->base, fd, EV_READ | EV_PERSIST, sim_dev_readcb,
+	    d);
+	d->wev = event_new(f->base, fd, EV_WRITE, sim_dev_writecb, d);
+	d->in = evbuffer_new();
+	d->out = evbuffer_new();
+	/* Writable means connected (or failed): the handshake starts then. */
+	if (d->rev == NULL || d->wev == NULL || d->in == NULL ||
+	    d->out == NULL || event_add(d->rev, NULL) != 0 ||
+	    event_add(d->wev, NULL) != 0) {
 		sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
 		return MPS_ERR_NOMEM;
 	}
-	/* A TCP close without close_notify is how MPSes drop devices: report
-	 * it as EOF, not as a TLS error. */
-	bufferevent_openssl_set_allow_dirty_shutdown(d->bev, 1);
-	bufferevent_setcb(d->bev, sim_dev_readcb, sim_dev_writecb,
-	    sim_dev_eventcb, d);
-	bufferevent_setwatermark(d->bev, EV_WRITE, SIM_DEV_OUT_HIGH / 2, 0);
-	bufferevent_enable(d->bev, EV_READ | EV_WRITE);
+	d->flags |= SIM_DEVF_WANT_WRITE;
 	return 0;
+}
+
+/* Frees the connection's TLS, events, buffers and socket. */
+static void
+sim_dev_io_free(struct sim_dev *d)
+{
+	int	fd = -1;
+
+	if (d->ssl != NULL)
+		fd = SSL_get_fd(d->ssl);
+	if (d->rev != NULL)
+		event_free(d->rev);
+	if (d->wev != NULL)
+		event_free(d->wev);
+	SSL_free(d->ssl);
+	if (d->in != NULL)
+		evbuffer_free(d->in);
+	if (d->out != NULL)
+		evbuffer_free(d->out);
+	if (fd != -1)
+		close(fd);
+	d->ssl = NULL;
+	d->rev = d->wev = NULL;
+	d->in = d->out = NULL;
+	d->flags &= ~(SIM_DEVF_IN_IO | SIM_DEVF_WANT_WRITE |
+	    SIM_DEVF_READ_WANTS_WRITE | SIM_DEVF_ADJUST_DUE |
+	    SIM_DEVF_OUT_BLOCKED);
 }
 
 /*
  * Ends the tunnel: counts why, frees channels and TLS, then either parks
  * the device for a reconnect or closes it for good.  Idempotent.  After
- * this the caller must not touch the bufferevent (it is freed).
+ * this the caller must not touch d->ssl, its events or buffers (freed);
+ * callers detect it as d->ssl changing.
  */
 void
 sim_dev_close(struct sim_dev *d, enum sim_close_reason why,
@@ -379,16 +448,16 @@ sim_dev_close(struct sim_dev *d, enum sim_close_reason why,
 	sim_dev_release_inflight(d);
 	sim_fleet_tl_remove(f, d);
 	sim_chan_dev_free(d);
-	if (d->bev != NULL) {
-		if (why == SIM_CLOSE_SHUTDOWN &&
-		    (ssl = bufferevent_openssl_get_ssl(d->bev)) != NULL) {
+	if ((ssl = d->ssl) != NULL) {
+		if (why == SIM_CLOSE_SHUTDOWN && SSL_is_init_finished(ssl)) {
 			/* Best effort close_notify; the socket is closed
 			 * right after, as a device powering down would. */
+			if (ERR_peek_error() != 0)
+				ERR_clear_error();
 			(void)SSL_shutdown(ssl);
 			ERR_clear_error();
 		}
-		bufferevent_free(d->bev);
-		d->bev = NULL;
+		sim_dev_io_free(d);
 	}
 	sim_fleet_dev_settled(f, d);
 	if (o->reconnect && why != SIM_CLOSE_SHUTDOWN && !f->stopping) {
@@ -766,8 +835,8 @@ static void
 sim_dev_input(struct sim_dev *d)
 {
 	struct sim_fleet	*f = d->fleet;
-	struct bufferevent	*bev = d->bev;
-	struct evbuffer		*in = bufferevent_get_input(bev);
+	SSL			*ssl = d->ssl;
+	struct evbuffer		*in = d->in;
 	size_t			 max_data = f->opt.rx_window;
 	size_t			 max_msg = apf_max_message(max_data);
 	size_t			 len, want, used;
@@ -801,8 +870,8 @@ sim_dev_input(struct sim_dev *d)
 		}
 		f->st.bytes_in += used;
 		r = sim_dev_handle(d, &m, &why);
-		/* d->bev may have been freed by a close above. */
-		if (d->bev != bev)
+		/* The connection may have been freed by a close above. */
+		if (d->ssl != ssl)
 			return;
 		if (r != 0) {
 			sim_dev_close(d, why, 0);
@@ -815,60 +884,50 @@ nomem:
 	sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
 }
 
+/* OpenSSL's error queue must be empty before a call whose result is read
+ * with SSL_get_error(); clearing an empty queue is wasted work. */
 static void
-sim_dev_readcb(struct bufferevent *bev, void *arg)
+sim_dev_err_clean(void)
 {
-	sim_dev_input(arg);
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
 }
 
+/*
+ * A TLS call failed for good (err from SSL_get_error(), e the errno right
+ * after the call): works out why and closes.  Not every queue entry is
+ * about TLS: OpenSSL 3 reports socket failures as ERR_LIB_SYS with the
+ * errno as reason.  The newest real TLS error wins, else the errno.
+ */
 static void
-sim_dev_writecb(struct bufferevent *bev, void *arg)
+sim_dev_fail(struct sim_dev *d, int err, int e)
 {
-	struct sim_dev	*d = arg;
-
-	if (d->flags & SIM_DEVF_OUT_BLOCKED) {
-		d->flags &= ~SIM_DEVF_OUT_BLOCKED;
-		sim_chan_dev_writable(d);
-	}
-}
-
-static void
-sim_dev_eventcb(struct bufferevent *bev, short what, void *arg)
-{
-	struct sim_dev		*d = arg;
 	struct sim_fleet	*f = d->fleet;
-	unsigned long		 ssl_err, last = 0;
-	int			 e = EVUTIL_SOCKET_ERROR(), so = 0, fd;
+	unsigned long		 l, last = 0;
+	int			 so = 0, fd, eof;
 	socklen_t		 solen = sizeof(so), sslen;
 	struct sockaddr_storage	 ss;
 	char			 buf[256];
 	enum sim_close_reason	 why;
 
-	if (what & BEV_EVENT_CONNECTED) {
-		sim_dev_tls_up(d);
-		return;
+	eof = err == SSL_ERROR_ZERO_RETURN;
+	if (err != SSL_ERROR_SYSCALL)
+		e = 0;
+	while ((l = ERR_get_error()) != 0) {
+		if (ERR_GET_LIB(l) == ERR_LIB_SYS) {
+			if (e == 0)
+				e = ERR_GET_REASON(l);
+		} else if (ERR_GET_LIB(l) != 0)
+			last = l;
 	}
-	if ((what & BEV_EVENT_EOF) && d->state != SIM_DEV_CONNECTING) {
+	if (eof && d->state != SIM_DEV_CONNECTING) {
 		sim_dev_close(d, SIM_CLOSE_SERVER_EOF, 0);
 		return;
-	}
-	/*
-	 * libevent hands the queue back newest first, and not every entry is
-	 * about TLS: libevent adds the bare SSL_get_error() code (library 0),
-	 * and OpenSSL 3 reports socket failures as ERR_LIB_SYS with the errno
-	 * as reason.  Keep the newest real TLS error, else the errno.
-	 */
-	while ((ssl_err = bufferevent_get_openssl_error(bev)) != 0) {
-		if (ERR_GET_LIB(ssl_err) == ERR_LIB_SYS) {
-			if (e == 0)
-				e = ERR_GET_REASON(ssl_err);
-		} else if (ERR_GET_LIB(ssl_err) != 0 && last == 0)
-			last = ssl_err;
 	}
 	if (d->state == SIM_DEV_CONNECTING && last == 0) {
 		/* The socket may still hold the connect error; and a socket
 		 * without a peer never got connected at all. */
-		fd = bufferevent_getfd(bev);
+		fd = SSL_get_fd(d->ssl);
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &solen) == 0 &&
 		    so != 0)
 			e = so;
@@ -890,7 +949,7 @@ sim_dev_eventcb(struct bufferevent *bev, short what, void *arg)
 		why = SIM_CLOSE_TLS_ERROR;
 	} else if (e == ECONNRESET || e == EPIPE)
 		why = SIM_CLOSE_RESET;
-	else if (e == 0 || (what & BEV_EVENT_EOF))
+	else if (e == 0 || eof)
 		/* SSL_ERROR_SYSCALL with no errno: the peer went away. */
 		why = SIM_CLOSE_SERVER_EOF;
 	else
@@ -901,4 +960,258 @@ out:
 		sim_fleet_log(f, 1, d, "socket error in %s: %s",
 		    sim_dev_state_name(d->state), strerror(e));
 	sim_dev_close(d, why, 0);
+}
+
+/* TLS needs socket room: arm the write event (once). */
+static int
+sim_dev_arm_write(struct sim_dev *d)
+{
+	if (d->flags & SIM_DEVF_WANT_WRITE)
+		return 0;
+	if (event_add(d->wev, NULL) != 0) {
+		sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
+		return MPS_ERR_NOMEM;
+	}
+	d->flags |= SIM_DEVF_WANT_WRITE;
+	return 0;
+}
+
+/*
+ * Writes queued output, a TLS record per SSL_write; with whole_only, only
+ * full records (mid-round: APF messages are rarely a record's size, and
+ * the tail would leave as a record of its own, when the rest of the round
+ * may fill it).  Returns 0 when all of it left, 1 when TLS waits for the
+ * socket (or the budget is spent: the rest goes in the next loop turn),
+ * negative after a close.
+ */
+static int
+sim_dev_write(struct sim_dev *d, int whole_only)
+{
+	SSL		*ssl = d->ssl;
+	const uint8_t	*p;
+	size_t		 len, n, done = 0;
+	int		 r, err, e;
+
+	if (d->flags & SIM_DEVF_WANT_WRITE)
+		return 1;
+	while ((len = evbuffer_get_length(d->out)) > 0) {
+		if (done >= SIM_DEV_WRITE_BUDGET) {
+			event_active(d->rev, EV_WRITE, 0);
+			return 1;
+		}
+		if (len > SIM_DEV_RECORD)
+			len = SIM_DEV_RECORD;
+		else if (whole_only && len < SIM_DEV_RECORD)
+			return 1;
+		/* A retry after WANT_WRITE passes the same bytes again, at
+		 * least as many, maybe moved: allowed by the SSL modes. */
+		if ((p = evbuffer_pullup(d->out, (ev_ssize_t)len)) == NULL) {
+			sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
+			return MPS_ERR_NOMEM;
+		}
+		sim_dev_err_clean();
+		r = SSL_write_ex(ssl, p, len, &n);
+		e = errno;
+		if (r != 1) {
+			err = SSL_get_error(ssl, 0);
+			if (err == SSL_ERROR_WANT_WRITE)
+				return sim_dev_arm_write(d) != 0 ? -1 : 1;
+			/* Renegotiation: the read event, always armed, brings
+			 * the bytes; the flush after that read retries. */
+			if (err == SSL_ERROR_WANT_READ)
+				return 1;
+			sim_dev_fail(d, err, e);
+			return MPS_ERR_IO;
+		}
+		evbuffer_drain(d->out, n);
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * The end of an I/O round (whole_only: mid-round, see sim_dev_write()):
+ * held credit joins the output, output leaves, and once it is down to half
+ * the high mark the channels that stopped on it move again (which may
+ * queue more: hence the loop).
+ */
+static void
+sim_dev_flush(struct sim_dev *d, int whole_only)
+{
+	SSL	*ssl = d->ssl;
+	int	 r, credit = !whole_only;
+
+	for (;;) {
+		/* Held credit waits for the end of the round: one adjust per
+		 * channel and round. */
+		if (credit && (d->flags & SIM_DEVF_ADJUST_DUE) &&
+		    sim_chan_dev_adjust(d) != 0) {
+			sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
+			return;
+		}
+		if ((r = sim_dev_write(d, whole_only)) < 0)
+			return;
+		if (r == 0 && credit && (d->flags & SIM_DEVF_ADJUST_DUE))
+			continue;
+		if (!(d->flags & SIM_DEVF_OUT_BLOCKED) ||
+		    evbuffer_get_length(d->out) > SIM_DEV_OUT_HIGH / 2)
+			return;
+		d->flags &= ~SIM_DEVF_OUT_BLOCKED;
+		sim_chan_dev_writable(d);
+		if (d->ssl != ssl)
+			return;
+		if (r != 0 || (evbuffer_get_length(d->out) == 0 &&
+		    !(credit && (d->flags & SIM_DEVF_ADJUST_DUE))))
+			return;
+	}
+}
+
+/*
+ * A read round: SSL_read while OpenSSL holds bytes it read ahead, each
+ * piece decoded at once, up to the budget; then the event is activated
+ * again if bytes are left, since epoll cannot see them.  Output is written
+ * mid-round once enough is queued.  Returns 1 when more input is certain
+ * to come soon (a record half read, or the budget spent), 0 otherwise,
+ * negative after a close.
+ */
+static int
+sim_dev_read(struct sim_dev *d)
+{
+	SSL			*ssl = d->ssl;
+	struct evbuffer_iovec	 iov;
+	size_t			 got = 0, n;
+	int			 r, err, e;
+
+	d->flags &= ~SIM_DEVF_READ_WANTS_WRITE;
+	do {
+		if (evbuffer_reserve_space(d->in, SIM_DEV_READ_CHUNK, &iov,
+		    1) < 1) {
+			sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
+			return MPS_ERR_NOMEM;
+		}
+		sim_dev_err_clean();
+		r = SSL_read_ex(ssl, iov.iov_base, iov.iov_len, &n);
+		e = errno;
+		if (r != 1) {
+			err = SSL_get_error(ssl, 0);
+			if (err == SSL_ERROR_WANT_READ)
+				return SSL_has_pending(ssl) ? 1 : 0;
+			if (err == SSL_ERROR_WANT_WRITE) {
+				/* TLS housekeeping (a key update answer)
+				 * waits for room; the write event resumes
+				 * reading. */
+				d->flags |= SIM_DEVF_READ_WANTS_WRITE;
+				return sim_dev_arm_write(d);
+			}
+			sim_dev_fail(d, err, e);
+			return MPS_ERR_IO;
+		}
+		iov.iov_len = n;
+		if (evbuffer_commit_space(d->in, &iov, 1) != 0) {
+			sim_dev_close(d, SIM_CLOSE_NO_MEMORY, 0);
+			return MPS_ERR_NOMEM;
+		}
+		got += n;
+		sim_dev_input(d);
+		if (d->ssl != ssl)
+			return MPS_ERR_CLOSED;
+		if (evbuffer_get_length(d->out) >= SIM_DEV_FLUSH_AT) {
+			sim_dev_flush(d, 1);
+			if (d->ssl != ssl)
+				return MPS_ERR_CLOSED;
+		}
+	} while (SSL_has_pending(ssl) && got < SIM_DEV_READ_BUDGET);
+	if (!SSL_has_pending(ssl))
+		return 0;
+	event_active(d->rev, EV_READ, 0);
+	return 1;
+}
+
+/* TCP connected (or failed) and TLS handshake steps. */
+static void
+sim_dev_handshake(struct sim_dev *d)
+{
+	SSL	*ssl = d->ssl;
+	int	 r, err, e;
+
+	sim_dev_err_clean();
+	r = SSL_do_handshake(ssl);
+	e = errno;
+	if (r != 1) {
+		err = SSL_get_error(ssl, r);
+		if (err == SSL_ERROR_WANT_READ)
+			return;
+		if (err == SSL_ERROR_WANT_WRITE) {
+			(void)sim_dev_arm_write(d);
+			return;
+		}
+		sim_dev_fail(d, err, e);
+		return;
+	}
+	/* The connect-time write event is not needed any more. */
+	if (d->flags & SIM_DEVF_WANT_WRITE) {
+		(void)event_del(d->wev);
+		d->flags &= ~SIM_DEVF_WANT_WRITE;
+	}
+	d->flags |= SIM_DEVF_IN_IO;
+	sim_dev_tls_up(d);
+	if (d->ssl != ssl)
+		return;
+	/* What arrived with the handshake's last flight sits read ahead,
+	 * where epoll cannot see it. */
+	if (SSL_has_pending(ssl) && sim_dev_read(d) < 0)
+		return;
+	sim_dev_flush(d, 0);
+	if (d->ssl != ssl)
+		return;
+	d->flags &= ~SIM_DEVF_IN_IO;
+}
+
+/*
+ * The read event: EV_READ from the socket or from a read budget spent;
+ * EV_WRITE when sends outside this callback asked for a flush.  While the
+ * input is known to go on, a last partial TLS record of output (the tail
+ * of the round's echo, usually a few bytes) and held credit wait for the
+ * next round, which is certain to come, instead of leaving as a tiny
+ * record of their own.
+ */
+static void
+sim_dev_readcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_dev	*d = arg;
+	SSL		*ssl = d->ssl;
+	int		 more = 0;
+
+	if (d->state == SIM_DEV_CONNECTING) {
+		sim_dev_handshake(d);
+		return;
+	}
+	d->flags |= SIM_DEVF_IN_IO;
+	if ((what & EV_READ) && (more = sim_dev_read(d)) < 0)
+		return;
+	sim_dev_flush(d, more && !(what & EV_WRITE));
+	if (d->ssl != ssl)
+		return;
+	d->flags &= ~SIM_DEVF_IN_IO;
+}
+
+/* The write event: the socket has room again (or connected). */
+static void
+sim_dev_writecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sim_dev	*d = arg;
+	SSL		*ssl = d->ssl;
+
+	d->flags &= ~SIM_DEVF_WANT_WRITE;
+	if (d->state == SIM_DEV_CONNECTING) {
+		sim_dev_handshake(d);
+		return;
+	}
+	d->flags |= SIM_DEVF_IN_IO;
+	if ((d->flags & SIM_DEVF_READ_WANTS_WRITE) && sim_dev_read(d) < 0)
+		return;
+	sim_dev_flush(d, 0);
+	if (d->ssl != ssl)
+		return;
+	d->flags &= ~SIM_DEVF_IN_IO;
 }

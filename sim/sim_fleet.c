@@ -16,6 +16,9 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,6 +34,11 @@
 
 /* Descriptors kept free for the summary file, the CA file, logs. */
 #define SIM_FD_RESERVE		32
+/* OpenSSL's read-ahead buffer while a device has input in flight. */
+#define SIM_TLS_READ_BUF	(64 * 1024)
+/* Free heap kept at its top; allocations from this size on use mmap. */
+#define SIM_MALLOC_TRIM		(2 * 1024 * 1024)
+#define SIM_MALLOC_MMAP		(4 * 1024 * 1024)
 
 void
 sim_fleet_opts_default(struct sim_opts *o)
@@ -319,6 +327,24 @@ sim_fleet_signal(evutil_socket_t sig, short what, void *arg)
 	sim_fleet_stop(f, sig == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+/*
+ * Bulk tunnels allocate and free buffers of tens of KiB many times a
+ * second (OpenSSL's record buffers come and go with
+ * SSL_MODE_RELEASE_BUFFERS, evbuffer chains with the data).  glibc's
+ * defaults give such memory back to the kernel each time it lands at the
+ * top of the heap, and take it back with brk(2) right after: a system call
+ * per buffer.  Keep a few MiB (peak RSS, what the fleet is measured by, is
+ * unchanged), and keep buffers below the largest APF message off mmap(2).
+ */
+static void
+sim_fleet_malloc_tune(void)
+{
+#if defined(__GLIBC__)
+	(void)mallopt(M_TRIM_THRESHOLD, SIM_MALLOC_TRIM);
+	(void)mallopt(M_MMAP_THRESHOLD, SIM_MALLOC_MMAP);
+#endif
+}
+
 /* Raise the descriptor limit as far as allowed and say if it is short. */
 static void
 sim_fleet_nofile(struct sim_fleet *f)
@@ -349,8 +375,18 @@ sim_fleet_tls_init(struct sim_fleet *f)
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		return MPS_ERR_TLS;
-	/* Idle tunnels are the norm: give their buffers back. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* Idle tunnels are the norm: give their buffers back.  Output is
+	 * written from an evbuffer that may move between a WANT_WRITE and
+	 * the retry, and a record at a time (partial writes). */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* Read ahead into a buffer of several records: bulk input then
+	 * costs one read(2) per few records instead of two per record
+	 * (header, then body).  The buffer exists only while it holds
+	 * bytes (SSL_MODE_RELEASE_BUFFERS), so idle devices do not pay. */
+	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(ctx, SIM_TLS_READ_BUF);
 	if (SSL_CTX_set_min_proto_version(ctx, o->tls_min) != 1 ||
 	    (o->tls_max != 0 &&
 	    SSL_CTX_set_max_proto_version(ctx, o->tls_max) != 1))
@@ -452,6 +488,7 @@ sim_fleet_init(struct sim_fleet *f)
 	f->fresh_limit = o->count;
 	f->unsettled = o->count;
 	sim_fleet_nofile(f);
+	sim_fleet_malloc_tune();
 	if ((r = sim_fleet_tls_init(f)) != 0)
 		return r;
 	if ((f->devs = calloc(f->ndevs, sizeof(*f->devs))) == NULL)

@@ -28,7 +28,9 @@
 #include "sim.h"
 
 #define SIM_BULK_LINE_MAX	128
-#define SIM_BULK_CHUNK		(16 * 1024)
+/* Source bytes generated per step: large, so a step fills much of the
+ * channel's output at once. */
+#define SIM_BULK_CHUNK		(64 * 1024)
 #define SIM_BULK_REPLY_MAX	96	/* 64 hex, space, 20 digits, \n */
 
 static const char *sim_svc_bulk_state_names[] = {
