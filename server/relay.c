@@ -475,6 +475,13 @@ relay_write_out(struct relay *r)
 	struct evbuffer	*out = bufferevent_get_output(r->bev);
 	int		 n;
 
+	/* libevent's own writer (EV_WRITE, enabled after a short write)
+	 * may have emptied it first; evbuffer_write() says -1 then. */
+	if (evbuffer_get_length(out) == 0) {
+		if (r->flags & RELAY_F_FLUSH)
+			relay_end_fd(r, 0);
+		return;
+	}
 	/* A bufferevent keeps the front of its output frozen against other
 	 * writers; thaw it for this one write, as its own writer does. */
 	evbuffer_unfreeze(out, 1);

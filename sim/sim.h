@@ -452,13 +452,22 @@ enum sim_bulk_state {
 };
 
 struct evp_md_ctx_st;
+/* The source's byte stream: xorshift64* words, cut anywhere. */
+struct sim_bulk_gen {
+	uint64_t		 rng;
+	uint64_t		 word;		/* current word */
+	unsigned		 left;		/* its bytes not yet used */
+};
+
 struct sim_bulk {
 	enum sim_bulk_state	 state;
 	struct evp_md_ctx_st	*md;
 	uint64_t		 left, total, source_total;
-	uint64_t		 rng;
+	struct sim_bulk_gen	 gen;		/* where the stream is */
+	struct sim_bulk_gen	 src_start;	/* where the last source began */
 	char			 sum[65];	/* of the last source */
-	int			 have_sum;
+	int			 have_sum;	/* a source completed */
+	int			 sum_ready;	/* sum[] computed (on "sum") */
 };
 
 extern const struct sim_svc sim_svc_bulk;

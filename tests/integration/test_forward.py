@@ -41,6 +41,8 @@ BULK = 9999
 PORTS = "16992,16994,5900,%d" % BULK
 # 256 MiB each way, as the issue asks; MPSTEST_FWD_MIB overrides.
 BULK_MIB = int(os.environ.get("MPSTEST_FWD_MIB", "256"))
+# Tests run with 1 MiB channel windows both ways (daemon and device).
+BIG_WINDOW_TESTS = {"test_fast_reader_big_windows"}
 # SO_LINGER on, 0 s: close() sends a reset.
 LINGER_RESET = struct.pack("ii", 1, 0)
 
@@ -77,8 +79,10 @@ class ForwardTest(WsmanTestCase):
         with open(self.mps.config_path) as f:
             text = f.read()
         with open(self.mps.config_path, "w") as f:
-            f.write(text.replace("limits: {",
-                                 "limits: {channels_per_device: 64, "))
+            lim = "limits: {channels_per_device: 64, "
+            if self._testMethodName in BIG_WINDOW_TESTS:
+                lim += "window: 1048576, buffer_per_device: 4194304, "
+            f.write(text.replace("limits: {", lim))
         self.mps.start()
         self._ctl = None
 
@@ -246,6 +250,34 @@ class ForwardTest(WsmanTestCase):
         sys.stderr.write("\n[forward] %d MiB up %.1f MiB/s, down %.1f "
                          "MiB/s (one tunnel, one channel)\n" % (
                              BULK_MIB, BULK_MIB / up, BULK_MIB / down))
+
+    def test_fast_reader_big_windows(self):
+        """With 1 MiB windows a round from the device exceeds what the
+        local socket takes at once, so the daemon's writes alternate
+        between its flusher and libevent's writer; a reader that only
+        counts drains fast enough for the writer to empty the buffer
+        first (a flusher that then took evbuffer_write's -1 for an fd
+        error cut the stream)."""
+        self.sim("--window", "1048576", "--chan-out-max", "1048576")
+        fid, addr = self.open_fwd(BULK)
+        n = 4 * (BULK_MIB << 20)
+        s = self.connect(addr)
+        s.sendall(b"source %d\n" % n)
+        buf = bytearray(4 << 20)
+        got = 0
+        t0 = time.monotonic()
+        while got < n:
+            k = s.recv_into(buf)
+            self.assertTrue(k, "EOF after %d of %d bytes" % (got, n))
+            got += k
+        secs = time.monotonic() - t0
+        # The stream is intact, and the forward still works afterwards.
+        s.sendall(b"echo\n")
+        s.sendall(b"ping")
+        self.assertEqual(s.recv(4), b"ping")
+        self.assertGreaterEqual(self.fwd(fid)["bytes_out"], n)
+        sys.stderr.write("\n[forward] %d MiB down %.1f MiB/s, 1 MiB "
+                         "windows\n" % (n >> 20, (n >> 20) / secs))
 
     def test_memory_bounded_slow_sides(self):
         """A slow device (credit held back) with a fast local writer, and
