@@ -63,7 +63,7 @@
 #define DEV_READ_BUDGET	(256 * 1024)	/* plaintext per wake-up, fairness */
 #define DEV_READ_CHUNK	16384		/* one TLS record's plaintext */
 #define DEV_WRITE_CHUNK	16384		/* one full TLS record per SSL_write */
-#define DEV_READ_AHEAD	(64 * 1024)	/* OpenSSL's read buffer */
+#define DEV_READ_AHEAD	(256 * 1024)	/* read buffer while streaming */
 
 enum dev_where {
 	DEV_WHERE_NONE,
@@ -1017,6 +1017,14 @@ dev_read(struct dev_conn *c)
 		}
 		if (v.iov_len > want)
 			v.iov_len = want;
+		/*
+		 * While channel streams run, OpenSSL reads up to 16 records
+		 * per read(2); otherwise one (the buffer is allocated per
+		 * burst and released when empty, so this is about the size of
+		 * a burst, never about idle memory).
+		 */
+		SSL_set_default_read_buffer_len(c->ssl,
+		    LIST_EMPTY(&c->relays) ? 0 : DEV_READ_AHEAD);
 		dev_ssl_clean();
 		n = SSL_read(c->ssl, v.iov_base, (int)v.iov_len);
 		if (n <= 0) {
@@ -1204,9 +1212,6 @@ dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	 * drops TCP without close_notify is an EOF.
 	 */
 	SSL_set_read_ahead(ssl, 1);
-	/* Four full records per read(2) when data streams; released when
-	 * empty, so an idle tunnel holds none of it. */
-	SSL_set_default_read_buffer_len(ssl, DEV_READ_AHEAD);
 	SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);

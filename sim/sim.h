@@ -452,11 +452,9 @@ enum sim_bulk_state {
 };
 
 struct evp_md_ctx_st;
-/* The source's byte stream: xorshift64* words, cut anywhere. */
+/* Where the source's byte stream is (sim_svc_bulk_gen). */
 struct sim_bulk_gen {
-	uint64_t		 rng;
-	uint64_t		 word;		/* current word */
-	unsigned		 left;		/* its bytes not yet used */
+	uint64_t		 off;
 };
 
 struct sim_bulk {
