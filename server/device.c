@@ -12,7 +12,10 @@
  * OpenSSL already has (read-ahead: one read(2) per wake-up at idle), hands
  * the plaintext to protocol/apf_session, and the replies the session
  * appends to `out` are encrypted once, after the callback, by the flusher
- * (several messages share one record and one write(2)).  EV_WRITE is armed
+ * (several messages share one record).  OpenSSL writes its records into
+ * `wire` through a small BIO of ours instead of to the socket, so that
+ * every record of a round (a handshake flight, a 64 KiB burst of channel
+ * data) leaves in one write(2) rather than one each.  EV_WRITE is armed
  * only while the kernel refuses bytes.  Session events drive auth,
  * registration and keepalive.
  *
@@ -64,6 +67,7 @@
 #define DEV_READ_CHUNK	16384		/* one TLS record's plaintext */
 #define DEV_WRITE_CHUNK	16384		/* one full TLS record per SSL_write */
 #define DEV_READ_AHEAD	(256 * 1024)	/* read buffer while streaming */
+#define DEV_WIRE_MAX	(256 * 1024)	/* ciphertext encrypted ahead */
 
 enum dev_where {
 	DEV_WHERE_NONE,
@@ -82,6 +86,7 @@ static uint32_t		 dev_wheel_now;	/* last second processed */
 static struct event	*dev_reaper;
 static struct event	*dev_flusher;
 static struct dev_list	 dev_dirty = TAILQ_HEAD_INITIALIZER(dev_dirty);
+static BIO_METHOD	*dev_wire_meth;
 static uint64_t		 dev_last_id;
 static uint32_t		 dev_counts[DEV_CLOSING + 1];
 
@@ -102,6 +107,7 @@ static const char *const dev_close_names[] = {
 };
 
 static int	dev_apf_send(void *, const uint8_t *, size_t);
+static void	dev_mark_dirty(struct dev_conn *);
 static void	dev_flush(struct dev_conn *);
 static void	dev_read(struct dev_conn *);
 static void	dev_apf_event(void *, const struct apf_event *);
@@ -304,9 +310,11 @@ dev_free(struct dev_conn *c)
 	if (c->wev != NULL)
 		event_free(c->wev);
 	if (c->ssl != NULL)
-		SSL_free(c->ssl);	/* its socket BIO does not own fd */
+		SSL_free(c->ssl);	/* its BIOs; the socket BIO not fd */
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->wire != NULL)
+		evbuffer_free(c->wire);
 	if (c->in != NULL)
 		evbuffer_free(c->in);
 	if (c->out != NULL)
@@ -422,7 +430,7 @@ dev_close_flush(struct dev_conn *c, enum dev_close_reason why,
 	if (c->state == DEV_CLOSING)
 		return;
 	dev_closing(c, why, detail);
-	if (evbuffer_get_length(c->out) == 0) {
+	if (dev_output_pending(c) == 0) {
 		dev_release(c);
 		return;
 	}
@@ -643,13 +651,7 @@ dev_apf_send(void *arg, const uint8_t *buf, size_t len)
 	}
 	c->bytes_out += len;
 	srv->stats.bytes_out += len;
-	/* Encrypted after the current callback, with whatever follows it;
-	 * while wev is armed, the kernel is full and wev will write it. */
-	if (!(c->flags & (DEV_F_DIRTY | DEV_F_WEV))) {
-		c->flags |= DEV_F_DIRTY;
-		TAILQ_INSERT_TAIL(&dev_dirty, c, dirty);
-		event_active(dev_flusher, EV_TIMEOUT, 0);
-	}
+	dev_mark_dirty(c);
 	return 0;
 }
 
@@ -811,6 +813,9 @@ dev_io_failed(struct dev_conn *c, int sslerr, int sys)
 		dev_release(c);		/* the linger ends early */
 		return;
 	}
+	/* The alert OpenSSL queued tells the device why (best effort). */
+	if (sslerr == SSL_ERROR_SSL && evbuffer_get_length(c->wire) > 0)
+		(void)evbuffer_write(c->wire, c->fd);
 	if (sslerr == SSL_ERROR_ZERO_RETURN ||
 	    (sslerr == SSL_ERROR_SYSCALL && sys == 0)) {
 		/* AMT may just drop TCP; that is an EOF, not a TLS error. */
@@ -855,47 +860,136 @@ dev_wev_disarm(struct dev_conn *c)
 	}
 }
 
+/* Encrypted after the current callback, with whatever follows it;
+ * while wev is armed, the kernel is full and wev will write it. */
+static void
+dev_mark_dirty(struct dev_conn *c)
+{
+	if (!(c->flags & (DEV_F_DIRTY | DEV_F_WEV))) {
+		c->flags |= DEV_F_DIRTY;
+		TAILQ_INSERT_TAIL(&dev_dirty, c, dirty);
+		event_active(dev_flusher, EV_TIMEOUT, 0);
+	}
+}
+
+/* ---------------------------------------------------- the wire BIO */
+
+/* OpenSSL's records, appended to c->wire; never "would block". */
+static int
+dev_wire_write(BIO *b, const char *p, int n)
+{
+	BIO_clear_retry_flags(b);
+	if (n <= 0)
+		return 0;
+	if (evbuffer_add(BIO_get_data(b), p, (size_t)n) != 0)
+		return -1;
+	return n;
+}
+
+static long
+dev_wire_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	/* Flushing is ours (dev_wire_out); nothing else applies. */
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int
+dev_wire_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static BIO *
+dev_wire_bio(struct evbuffer *wire)
+{
+	BIO	*b;
+
+	if (dev_wire_meth == NULL) {
+		if ((dev_wire_meth = BIO_meth_new(BIO_get_new_index() |
+		    BIO_TYPE_SOURCE_SINK, "amt-mps wire")) == NULL ||
+		    BIO_meth_set_write(dev_wire_meth, dev_wire_write) != 1 ||
+		    BIO_meth_set_ctrl(dev_wire_meth, dev_wire_ctrl) != 1 ||
+		    BIO_meth_set_create(dev_wire_meth, dev_wire_create) != 1) {
+			BIO_meth_free(dev_wire_meth);
+			dev_wire_meth = NULL;
+			return NULL;
+		}
+	}
+	if ((b = BIO_new(dev_wire_meth)) != NULL)
+		BIO_set_data(b, wire);
+	return b;
+}
+
 /*
- * Encrypts and writes `out` until it is empty or the kernel is full
- * (then wev finishes it).  A lingering close completes when it empties.
+ * Writes the ciphertext in one go; what the kernel refuses waits for wev.
+ * -1 when the connection failed (c is closing).
+ */
+static int
+dev_wire_out(struct dev_conn *c)
+{
+	if (evbuffer_get_length(c->wire) == 0)
+		return 0;
+	if (evbuffer_write(c->wire, c->fd) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		dev_io_failed(c, SSL_ERROR_SYSCALL, errno);
+		return -1;
+	}
+	if (evbuffer_get_length(c->wire) > 0)
+		dev_wev_arm(c);
+	return 0;
+}
+
+/*
+ * Encrypts `out` into `wire` (DEV_WIRE_MAX ahead at most) and writes
+ * `wire`, until both are empty or the kernel is full (then wev goes on).
+ * A lingering close completes when they empty.
  */
 static void
 dev_flush(struct dev_conn *c)
 {
-	size_t		 len, before = evbuffer_get_length(c->out);
+	size_t		 len, before = dev_output_pending(c);
 	unsigned char	*p;
 	int		 n, e;
 
-	while ((len = evbuffer_get_length(c->out)) > 0) {
-		if (len > DEV_WRITE_CHUNK)
-			len = DEV_WRITE_CHUNK;
-		if ((p = evbuffer_pullup(c->out, (ssize_t)len)) == NULL) {
-			dev_close(c, DEV_CLOSE_NOMEM, "output");
+	for (;;) {
+		while ((len = evbuffer_get_length(c->out)) > 0 &&
+		    evbuffer_get_length(c->wire) < DEV_WIRE_MAX &&
+		    !(c->flags & DEV_F_WRITE_WANTS_R)) {
+			if (len > DEV_WRITE_CHUNK)
+				len = DEV_WRITE_CHUNK;
+			if ((p = evbuffer_pullup(c->out, (ssize_t)len)) ==
+			    NULL) {
+				dev_close(c, DEV_CLOSE_NOMEM, "output");
+				return;
+			}
+			dev_ssl_clean();
+			n = SSL_write(c->ssl, p, (int)len);
+			if (n > 0) {
+				evbuffer_drain(c->out, (size_t)n);
+				continue;
+			}
+			e = SSL_get_error(c->ssl, n);
+			if (e == SSL_ERROR_WANT_READ) {
+				/* The next wake-up for input writes first. */
+				c->flags |= DEV_F_WRITE_WANTS_R;
+				break;
+			}
+			dev_io_failed(c, e, errno);
 			return;
 		}
-		dev_ssl_clean();
-		n = SSL_write(c->ssl, p, (int)len);
-		if (n > 0) {
-			evbuffer_drain(c->out, (size_t)n);
-			continue;
-		}
-		e = SSL_get_error(c->ssl, n);
-		if (e == SSL_ERROR_WANT_WRITE) {
-			dev_wev_arm(c);
+		if (dev_wire_out(c) != 0)
 			return;
-		}
-		if (e == SSL_ERROR_WANT_READ) {
-			/* The next wake-up for input writes first. */
-			c->flags |= DEV_F_WRITE_WANTS_R;
-			return;
-		}
-		dev_io_failed(c, e, errno);
-		return;
+		if (evbuffer_get_length(c->wire) > 0)
+			return;			/* wev goes on */
+		if (evbuffer_get_length(c->out) == 0 ||
+		    (c->flags & DEV_F_WRITE_WANTS_R))
+			break;
 	}
-	if (!(c->flags & DEV_F_READ_WANTS_W))
-		dev_wev_disarm(c);
+	dev_wev_disarm(c);
 	if (c->state == DEV_CLOSING) {
-		dev_release(c);		/* the goodbye is out */
+		if (evbuffer_get_length(c->out) == 0)
+			dev_release(c);		/* the goodbye is out */
 		return;
 	}
 	/* Relays parked on a full output read again below a quarter. */
@@ -907,7 +1001,8 @@ dev_flush(struct dev_conn *c)
 size_t
 dev_output_pending(const struct dev_conn *c)
 {
-	return evbuffer_get_length(c->out);
+	return evbuffer_get_length(c->out) +
+	    (c->wire != NULL ? evbuffer_get_length(c->wire) : 0);
 }
 
 size_t
@@ -964,21 +1059,17 @@ dev_handshake(struct dev_conn *c)
 	int	r, e;
 
 	dev_ssl_clean();
-	if ((r = SSL_do_handshake(c->ssl)) == 1) {
-		dev_wev_disarm(c);
+	r = SSL_do_handshake(c->ssl);
+	e = r == 1 ? SSL_ERROR_NONE : SSL_get_error(c->ssl, r);
+	if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_READ) {
+		dev_io_failed(c, e, errno);	/* sends the alert */
+		return;
+	}
+	/* The whole flight in one write(2). */
+	if (dev_wire_out(c) != 0)
+		return;
+	if (r == 1)
 		dev_handshake_done(c);
-		return;
-	}
-	e = SSL_get_error(c->ssl, r);
-	if (e == SSL_ERROR_WANT_READ) {
-		dev_wev_disarm(c);
-		return;
-	}
-	if (e == SSL_ERROR_WANT_WRITE) {
-		dev_wev_arm(c);
-		return;
-	}
-	dev_io_failed(c, e, errno);
 }
 
 /*
@@ -1029,8 +1120,12 @@ dev_read(struct dev_conn *c)
 		n = SSL_read(c->ssl, v.iov_base, (int)v.iov_len);
 		if (n <= 0) {
 			e = SSL_get_error(c->ssl, n);
-			if (e == SSL_ERROR_WANT_READ)
+			if (e == SSL_ERROR_WANT_READ) {
+				/* A KeyUpdate answer or the like. */
+				if (evbuffer_get_length(c->wire) > 0)
+					dev_mark_dirty(c);
 				return;
+			}
 			if (e == SSL_ERROR_WANT_WRITE) {
 				c->flags |= DEV_F_READ_WANTS_W;
 				dev_wev_arm(c);
@@ -1081,7 +1176,9 @@ dev_wev_cb(evutil_socket_t fd, short what, void *arg)
 	struct dev_conn	*c = arg;
 
 	if (c->state == DEV_HANDSHAKE) {
-		dev_handshake(c);
+		/* The rest of our flight; the handshake goes on on input. */
+		if (dev_wire_out(c) == 0 && evbuffer_get_length(c->wire) == 0)
+			dev_wev_disarm(c);
 		return;
 	}
 	if (c->flags & DEV_F_READ_WANTS_W) {
@@ -1174,6 +1271,22 @@ dev_tick(uint32_t now)
 
 /* ------------------------------------------------------------- setup */
 
+/* Reads from the socket; writes into c->wire (dev_wire_out sends it). */
+static int
+dev_ssl_bios(struct dev_conn *c)
+{
+	BIO	*rb, *wb;
+
+	if ((rb = BIO_new_socket(c->fd, BIO_NOCLOSE)) == NULL)
+		return -1;
+	if ((wb = dev_wire_bio(c->wire)) == NULL) {
+		BIO_free(rb);
+		return -1;
+	}
+	SSL_set_bio(c->ssl, rb, wb);	/* owned by the SSL from here */
+	return 0;
+}
+
 void
 dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 {
@@ -1216,8 +1329,9 @@ dev_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_set_accept_state(ssl);
-	if (SSL_set_fd(ssl, fd) != 1 ||
-	    (c->in = evbuffer_new()) == NULL ||
+	if ((c->in = evbuffer_new()) == NULL ||
+	    (c->wire = evbuffer_new()) == NULL ||
+	    dev_ssl_bios(c) != 0 ||
 	    (c->out = evbuffer_new()) == NULL ||
 	    (c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST,
 	    dev_rev_cb, c)) == NULL ||
@@ -1270,6 +1384,8 @@ dev_cleanup(void)
 	if (dev_flusher != NULL)
 		event_free(dev_flusher);
 	dev_flusher = NULL;
+	BIO_meth_free(dev_wire_meth);
+	dev_wire_meth = NULL;
 }
 
 /* ------------------------------------------------------------ JSON */

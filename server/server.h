@@ -338,6 +338,7 @@ struct dev_conn {
 	struct event	*wev;		/* fd writable: only while blocked */
 	struct evbuffer	*in;		/* plaintext not yet taken by sess */
 	struct evbuffer	*out;		/* APF messages not yet encrypted */
+	struct evbuffer	*wire;		/* TLS records not yet written */
 	int		 fd;
 	struct apf_session *sess;	/* NULL during the handshake */
 	struct peer_addr peer;
