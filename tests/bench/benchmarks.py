@@ -526,8 +526,11 @@ def fanout(ctx):
                 out = json.loads(r.stdout)
                 rows = out if isinstance(out, list) else (
                     out.get("results") or out.get("devices") or [])
+                # One {"guid", "ok", "result": {"state", ...}} per device.
                 cli_ok = sum(1 for x in rows if isinstance(x, dict)
-                             and x.get("state") is not None)
+                             and x.get("ok") is True
+                             and isinstance(x.get("result"), dict)
+                             and x["result"].get("state") is not None)
                 cli_fail = len(rows) - cli_ok
             except ValueError:
                 pass
@@ -574,12 +577,17 @@ def fanout(ctx):
            "baseline": "one device's sequential power.state latency "
                        "(ratio = fleet time / (N x single))",
            "points": points}
-    line = "; ".join("%d dev: cli %.1fs, direct %.1fs p50 %.1f ms p99 "
-                     "%.1f ms, single %.1f ms" % (
-                         p["devices"], p["cli_all_s"], p["direct_total_s"],
+    line = "; ".join("%d dev: cli %.1fs (%s/%d ok), direct %.1fs p50 %.1f "
+                     "ms p99 %.1f ms, single %.1f ms" % (
+                         p["devices"], p["cli_all_s"], p["cli_ok"],
+                         p["devices"], p["direct_total_s"],
                          p["direct_p50_ms"], p["direct_p99_ms"],
                          p["single_device_p50_ms"]) for p in points)
-    return res, line
+    # "Seconds, not minutes": every device answered, within a minute.
+    res["meets_bar"] = bool(points) and all(
+        p["cli_ok"] == p["devices"] and p["direct_errors"] == 0 and
+        p["cli_all_s"] < 60 for p in points)
+    return res, line + (" -> PASS" if res["meets_bar"] else " -> FAIL")
 
 
 # -- relay ------------------------------------------------------------------------
