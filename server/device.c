@@ -669,8 +669,9 @@ dev_apf_send(void *arg, const uint8_t *buf, size_t len)
 		dev_close(c, DEV_CLOSE_NOMEM, "output");
 		return -1;
 	}
-	/* A device that does not read is dead; do not hoard for it. */
-	if (evbuffer_get_length(out) + len >
+	/* A device that does not read is dead; do not hoard for it (the
+	 * bound covers what is encrypted and waiting for the kernel too). */
+	if (dev_output_pending(c) + len >
 	    srv->cfg->limits.buffer_per_device) {
 		dev_close(c, DEV_CLOSE_OUTPUT_FULL, "buffer_per_device reached");
 		return -1;
