@@ -313,10 +313,17 @@ sim_chan_overrun(struct sim_chan *ch)
 	uint32_t	 n, extra;
 	int		 r;
 
-	/* Past any grace a server may allow (a fraction of its window). */
+	/*
+	 * Past any grace a server may allow (a fraction of its window), and
+	 * past what it may credit back meanwhile: a server that hands the
+	 * first window to its consumer before it has read the rest sends a
+	 * WINDOW_ADJUST, and an overrun of one window would then fit.  Four
+	 * windows stay an overrun after any credit a consumer that gives up
+	 * on the garbage can cause.
+	 */
 	extra = ch->tx_window / 4 > SIM_CHAN_OVERRUN ? ch->tx_window / 4 :
 	    SIM_CHAN_OVERRUN;
-	total = (uint64_t)ch->tx_window + extra;
+	total = 4 * (uint64_t)ch->tx_window + extra;
 	if (total > SIM_CHAN_OVERRUN_MAX)
 		total = SIM_CHAN_OVERRUN_MAX;
 	while (total > 0) {
