@@ -1166,11 +1166,7 @@ dev_read(struct dev_conn *c)
 					dev_mark_dirty(c);
 				return;
 			}
-			if (e == SSL_ERROR_WANT_WRITE) {
-				c->flags |= DEV_F_READ_WANTS_W;
-				dev_wev_arm(c);
-				return;
-			}
+			/* No WANT_WRITE: the wire BIO takes every byte. */
 			dev_io_failed(c, e, errno);
 			return;
 		}
@@ -1220,12 +1216,6 @@ dev_wev_cb(evutil_socket_t fd, short what, void *arg)
 		if (dev_wire_out(c) == 0 && dev_len(c->wire) == 0)
 			dev_wev_disarm(c);
 		return;
-	}
-	if (c->flags & DEV_F_READ_WANTS_W) {
-		c->flags &= ~DEV_F_READ_WANTS_W;
-		dev_read(c);
-		if (c->flags & DEV_F_FREEING)
-			return;
 	}
 	dev_flush(c);
 }

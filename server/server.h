@@ -374,7 +374,6 @@ struct dev_conn {
 #define DEV_F_DIRTY		0x0020	/* on the flusher's list */
 #define DEV_F_WEV		0x0040	/* wev armed */
 #define DEV_F_RX_PAUSED		0x0080	/* input full: rev off */
-#define DEV_F_READ_WANTS_W	0x0100	/* SSL_read needs writability */
 #define DEV_F_WRITE_WANTS_R	0x0200	/* SSL_write needs readability */
 
 /*
